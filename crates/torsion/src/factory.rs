@@ -1,0 +1,199 @@
+//! [`Factory`] and [`ClientFactory`]: what builds a protocol for each connection.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+
+use crate::protocol::{Driver, ProtocolDriver};
+use crate::time::Scheduler;
+use crate::{Connector, Failure, Protocol, Transport};
+
+/// Builds a protocol for each connection a listening port accepts (Twisted's
+/// `ServerFactory`).
+///
+/// A closure `FnMut(SocketAddr) -> Option<P>` is a factory. Implement the trait on a type
+/// to also hear when the port starts and stops.
+///
+/// # Examples
+///
+/// ```no_run
+/// use torsion::{Cx, Protocol, Reactor};
+///
+/// struct Echo;
+/// impl Protocol for Echo {
+///     fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
+///         cx.transport().write(data);
+///     }
+/// }
+///
+/// let reactor = Reactor::new()?;
+/// reactor.listen_tcp(8000, |_peer| Some(Echo))?;
+/// reactor.run()?;
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+pub trait Factory: 'static {
+    /// The protocol this factory builds.
+    type Protocol: Protocol;
+
+    /// Called for each accepted connection, from the loop, with the peer's address.
+    /// Returning `None` refuses the connection: it is closed at once and no protocol
+    /// callback runs. A panic here refuses the connection and is logged.
+    fn build_protocol(&mut self, addr: SocketAddr) -> Option<Self::Protocol>;
+
+    /// Called once when the port this factory serves starts listening, before any
+    /// connection is accepted.
+    fn do_start(&mut self) {}
+
+    /// Called once after the port stopped listening (from the loop, after
+    /// `stop_listening` returned, or at reactor shutdown).
+    fn do_stop(&mut self) {}
+}
+
+impl<F, P> Factory for F
+where
+    F: FnMut(SocketAddr) -> Option<P> + 'static,
+    P: Protocol,
+{
+    type Protocol = P;
+
+    fn build_protocol(&mut self, addr: SocketAddr) -> Option<P> {
+        self(addr)
+    }
+}
+
+/// Builds protocols for outgoing connections and hears how each attempt went (Twisted's
+/// `ClientFactory`).
+///
+/// For one [`Connector`] the calls come in this order, always from the loop:
+/// [`started_connecting`](ClientFactory::started_connecting), then either
+/// [`client_connection_failed`](ClientFactory::client_connection_failed), or
+/// [`build_protocol`](ClientFactory::build_protocol), the protocol's whole life, and last
+/// [`client_connection_lost`](ClientFactory::client_connection_lost). Calling
+/// [`Connector::connect`] from the failed or lost callback starts again.
+///
+/// To share one factory among several connections (as the poetry client does), pass an
+/// `Rc<RefCell<F>>`: it is a `ClientFactory` too.
+pub trait ClientFactory: 'static {
+    /// The protocol this factory builds.
+    type Protocol: Protocol;
+
+    /// Called when the connection is established, with the peer's address. `None` closes
+    /// it and reports [`NoProtocol`](crate::error::NoProtocol) as a failed connection.
+    fn build_protocol(&mut self, addr: SocketAddr) -> Option<Self::Protocol>;
+
+    /// Called before the first connection attempt of a connector.
+    fn do_start(&mut self) {}
+
+    /// Called when a connector is done with this factory (after a failure or loss that
+    /// did not lead to a new attempt).
+    fn do_stop(&mut self) {}
+
+    /// An attempt is starting (before the name lookup and `connect`).
+    fn started_connecting(&mut self, connector: &Connector) {
+        let _ = connector;
+    }
+
+    /// The attempt failed: refused, timed out, unresolvable, or stopped.
+    fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
+        let _ = (connector, reason);
+    }
+
+    /// An established connection closed; called after the protocol's `connection_lost`.
+    fn client_connection_lost(&mut self, connector: &Connector, reason: &Failure) {
+        let _ = (connector, reason);
+    }
+}
+
+impl<F: ClientFactory> ClientFactory for Rc<RefCell<F>> {
+    type Protocol = F::Protocol;
+
+    fn build_protocol(&mut self, addr: SocketAddr) -> Option<F::Protocol> {
+        self.borrow_mut().build_protocol(addr)
+    }
+    fn do_start(&mut self) {
+        self.borrow_mut().do_start()
+    }
+    fn do_stop(&mut self) {
+        self.borrow_mut().do_stop()
+    }
+    fn started_connecting(&mut self, connector: &Connector) {
+        self.borrow_mut().started_connecting(connector)
+    }
+    fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
+        self.borrow_mut().client_connection_failed(connector, reason)
+    }
+    fn client_connection_lost(&mut self, connector: &Connector, reason: &Failure) {
+        self.borrow_mut().client_connection_lost(connector, reason)
+    }
+}
+
+/// Runs a factory callback with panics caught and logged; re-entry is refused.
+fn guarded<F, R>(cell: &RefCell<F>, name: &'static str, f: impl FnOnce(&mut F) -> R) -> Option<R> {
+    let Ok(mut factory) = cell.try_borrow_mut() else {
+        tracing::error!(callback = name, "factory called while already running; skipped");
+        return None;
+    };
+    match catch_unwind(AssertUnwindSafe(|| f(&mut factory))) {
+        Ok(r) => Some(r),
+        Err(payload) => {
+            let failure = Failure::from_panic(name, payload);
+            tracing::error!(%failure, "a factory callback panicked");
+            None
+        }
+    }
+}
+
+pub(crate) type BuiltProtocol = Option<Rc<dyn ProtocolDriver>>;
+
+/// A server factory, whatever its protocol type.
+pub(crate) trait AnyFactory {
+    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol;
+    fn do_start(&self);
+    fn do_stop(&self);
+}
+
+impl<F: Factory> AnyFactory for RefCell<F> {
+    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
+        let proto = guarded(self, "build_protocol", |f| f.build_protocol(addr)).flatten()?;
+        Some(Driver::new(proto, transport, scheduler))
+    }
+    fn do_start(&self) {
+        guarded(self, "do_start", F::do_start);
+    }
+    fn do_stop(&self) {
+        guarded(self, "do_stop", F::do_stop);
+    }
+}
+
+/// A client factory, whatever its protocol type.
+pub(crate) trait AnyClientFactory {
+    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol;
+    fn do_start(&self);
+    fn do_stop(&self);
+    fn started_connecting(&self, connector: &Connector);
+    fn connection_failed(&self, connector: &Connector, reason: &Failure);
+    fn connection_lost(&self, connector: &Connector, reason: &Failure);
+}
+
+impl<F: ClientFactory> AnyClientFactory for RefCell<F> {
+    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
+        let proto = guarded(self, "build_protocol", |f| f.build_protocol(addr)).flatten()?;
+        Some(Driver::new(proto, transport, scheduler))
+    }
+    fn do_start(&self) {
+        guarded(self, "do_start", F::do_start);
+    }
+    fn do_stop(&self) {
+        guarded(self, "do_stop", F::do_stop);
+    }
+    fn started_connecting(&self, connector: &Connector) {
+        guarded(self, "started_connecting", |f| f.started_connecting(connector));
+    }
+    fn connection_failed(&self, connector: &Connector, reason: &Failure) {
+        guarded(self, "client_connection_failed", |f| f.client_connection_failed(connector, reason));
+    }
+    fn connection_lost(&self, connector: &Connector, reason: &Failure) {
+        guarded(self, "client_connection_lost", |f| f.client_connection_lost(connector, reason));
+    }
+}

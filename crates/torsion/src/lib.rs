@@ -1,0 +1,52 @@
+//! torsion: an event-driven networking engine in the tradition of Twisted.
+//!
+//! A [`Reactor`] (the event loop) drives transports (byte pipes such as TCP connections),
+//! which drive [`Protocol`]s (per-connection state machines written as callbacks), built
+//! by factories ([`Factory`], [`ClientFactory`]). Time is scheduled through
+//! [`ReactorTime`]; every error is a typed [`Failure`].
+//!
+//! # Examples
+//!
+//! An echo server:
+//!
+//! ```no_run
+//! use torsion::{Cx, Protocol, Reactor};
+//!
+//! struct Echo;
+//!
+//! impl Protocol for Echo {
+//!     fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
+//!         cx.transport().write(data);
+//!     }
+//! }
+//!
+//! fn main() -> torsion::Result<()> {
+//!     let reactor = Reactor::new()?;
+//!     reactor.listen_tcp(8000, |_peer| Some(Echo))?;
+//!     reactor.run()
+//! }
+//! ```
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub mod error;
+mod factory;
+mod failure;
+mod producer;
+mod protocol;
+mod reactor;
+mod slab;
+mod tcp;
+pub mod testing;
+mod time;
+mod transport;
+
+pub use factory::{ClientFactory, Factory};
+pub use failure::Failure;
+pub use producer::{Producer, SharedProducer};
+pub use protocol::{Cx, Protocol};
+pub use reactor::{
+    Descriptor, FileDescriptor, Phase, Reactor, Result, SystemEvent, ThreadHandle, TriggerId,
+};
+pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort};
+pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
+pub use transport::Transport;

@@ -1,0 +1,242 @@
+//! Readiness for raw file descriptors (Twisted's `IReactorFDSet`): `add_reader`,
+//! `add_writer` and friends, for code that does its own reads and writes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::os::fd::RawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+
+use mio::event::Event;
+use mio::unix::SourceFd;
+use mio::Interest;
+
+use super::token;
+use super::Reactor;
+use crate::slab::{Key, Slab};
+use crate::Failure;
+
+/// An object the reactor calls when its file descriptor is ready (Twisted's
+/// `IReadDescriptor` / `IWriteDescriptor`).
+///
+/// The descriptor must be non-blocking. Readiness is level-triggered, as in Twisted:
+/// `do_read` is called again on the next iteration as long as data is left unread.
+/// Returning `Err(reason)` from `do_read` or `do_write` (or panicking) removes the
+/// descriptor from the reactor and calls [`connection_lost`](FileDescriptor::connection_lost)
+/// with that reason; return `Err(Failure::new(ConnectionDone))` at end of file.
+pub trait FileDescriptor {
+    /// The descriptor to watch. It must stay the same while registered.
+    fn fileno(&self) -> RawFd;
+
+    /// The descriptor is readable.
+    ///
+    /// # Errors
+    ///
+    /// A failure closes the descriptor's registration (see the trait docs).
+    fn do_read(&mut self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    /// The descriptor is writable.
+    ///
+    /// # Errors
+    ///
+    /// As [`do_read`](FileDescriptor::do_read).
+    fn do_write(&mut self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    /// The reactor removed the descriptor because `do_read`/`do_write` failed.
+    fn connection_lost(&mut self, reason: &Failure) {
+        let _ = reason;
+    }
+
+    /// A short name for log lines about this descriptor.
+    fn log_prefix(&self) -> String {
+        "-".to_string()
+    }
+}
+
+/// A descriptor as the reactor holds it: shared, so its owner keeps a handle too.
+pub type Descriptor = Rc<RefCell<dyn FileDescriptor>>;
+
+struct Entry {
+    fd: RawFd,
+    descriptor: Descriptor,
+    reading: bool,
+    writing: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct FdSet {
+    entries: Slab<Entry>,
+    by_fd: HashMap<RawFd, Key>,
+}
+
+impl FdSet {
+    fn interest(entry: &Entry) -> Option<Interest> {
+        match (entry.reading, entry.writing) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        }
+    }
+}
+
+impl Reactor {
+    /// Calls `descriptor.do_read()` whenever its descriptor is readable, until
+    /// [`remove_reader`](Reactor::remove_reader).
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the descriptor cannot be polled.
+    pub fn add_reader(&self, descriptor: Descriptor) -> std::io::Result<()> {
+        self.set_interest(descriptor, Some(true), None)
+    }
+
+    /// Calls `descriptor.do_write()` whenever its descriptor is writable, until
+    /// [`remove_writer`](Reactor::remove_writer).
+    ///
+    /// # Errors
+    ///
+    /// As [`add_reader`](Reactor::add_reader).
+    pub fn add_writer(&self, descriptor: Descriptor) -> std::io::Result<()> {
+        self.set_interest(descriptor, None, Some(true))
+    }
+
+    /// Stops calling `do_read` for this descriptor.
+    pub fn remove_reader(&self, descriptor: &Descriptor) {
+        let _ = self.set_interest(descriptor.clone(), Some(false), None);
+    }
+
+    /// Stops calling `do_write` for this descriptor.
+    pub fn remove_writer(&self, descriptor: &Descriptor) {
+        let _ = self.set_interest(descriptor.clone(), None, Some(false));
+    }
+
+    /// Removes every raw descriptor and returns them.
+    pub fn remove_all(&self) -> Vec<Descriptor> {
+        let all: Vec<Descriptor> = {
+            let fds = self.inner.fds.borrow();
+            fds.by_fd.values().filter_map(|k| fds.entries.get(*k)).map(|e| e.descriptor.clone()).collect()
+        };
+        for d in &all {
+            let _ = self.set_interest(d.clone(), Some(false), Some(false));
+        }
+        all
+    }
+
+    /// The descriptors registered for reading.
+    pub fn get_readers(&self) -> Vec<Descriptor> {
+        self.descriptors(|e| e.reading)
+    }
+
+    /// The descriptors registered for writing.
+    pub fn get_writers(&self) -> Vec<Descriptor> {
+        self.descriptors(|e| e.writing)
+    }
+
+    fn descriptors(&self, pick: impl Fn(&Entry) -> bool) -> Vec<Descriptor> {
+        let fds = self.inner.fds.borrow();
+        fds.by_fd
+            .values()
+            .filter_map(|k| fds.entries.get(*k))
+            .filter(|e| pick(e))
+            .map(|e| e.descriptor.clone())
+            .collect()
+    }
+
+    fn set_interest(&self, descriptor: Descriptor, read: Option<bool>, write: Option<bool>) -> std::io::Result<()> {
+        let fd = descriptor.borrow().fileno();
+        let registry = &self.inner.registry;
+        let mut fds = self.inner.fds.borrow_mut();
+        let FdSet { entries, by_fd } = &mut *fds;
+        let (key, old) = match by_fd.get(&fd) {
+            Some(key) => {
+                let entry = entries.get_mut(*key).expect("fd map and slab agree");
+                let old = FdSet::interest(entry);
+                entry.descriptor = descriptor;
+                (*key, old)
+            }
+            None => {
+                let key = entries.insert(Entry { fd, descriptor, reading: false, writing: false });
+                by_fd.insert(fd, key);
+                (key, None)
+            }
+        };
+        let entry = entries.get_mut(key).expect("just inserted");
+        entry.reading = read.unwrap_or(entry.reading);
+        entry.writing = write.unwrap_or(entry.writing);
+        let result = match (old, FdSet::interest(entry)) {
+            (None, Some(new)) => registry.register(&mut SourceFd(&fd), token::fd(key), new),
+            (Some(_), Some(new)) => registry.reregister(&mut SourceFd(&fd), token::fd(key), new),
+            (Some(_), None) => registry.deregister(&mut SourceFd(&fd)),
+            (None, None) => Ok(()),
+        };
+        if result.is_err() || FdSet::interest(entry).is_none() {
+            entries.remove(key);
+            by_fd.remove(&fd);
+        }
+        result
+    }
+
+    pub(crate) fn fd_ready(&self, index: usize, event: &Event) {
+        let found = {
+            let fds = self.inner.fds.borrow();
+            fds.entries.get_by_index(index).map(|(_, e)| (e.descriptor.clone(), e.reading, e.writing))
+        };
+        let Some((descriptor, reading, writing)) = found else { return };
+        let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+        let writable = event.is_writable() || event.is_write_closed() || event.is_error();
+        let mut outcome = Ok(());
+        if reading && readable {
+            outcome = call_descriptor(&descriptor, "do_read", |d| d.do_read());
+        }
+        if outcome.is_ok() && writing && writable && self.still_writing(&descriptor) {
+            outcome = call_descriptor(&descriptor, "do_write", |d| d.do_write());
+        }
+        match outcome {
+            Ok(()) => self.rearm(&descriptor),
+            Err(reason) => {
+                let _ = self.set_interest(descriptor.clone(), Some(false), Some(false));
+                let prefix = descriptor.borrow().log_prefix();
+                tracing::debug!(descriptor = %prefix, %reason, "descriptor removed");
+                let _ = call_descriptor(&descriptor, "connection_lost", |d| {
+                    d.connection_lost(&reason);
+                    Ok(())
+                });
+            }
+        }
+    }
+
+    fn still_writing(&self, descriptor: &Descriptor) -> bool {
+        let fd = descriptor.borrow().fileno();
+        let fds = self.inner.fds.borrow();
+        fds.by_fd.get(&fd).and_then(|k| fds.entries.get(*k)).is_some_and(|e| e.writing)
+    }
+
+    /// Edge-triggered polling made level-triggered: re-registering makes epoll report the
+    /// descriptor again if it is still ready.
+    fn rearm(&self, descriptor: &Descriptor) {
+        let fd = descriptor.borrow().fileno();
+        let fds = self.inner.fds.borrow();
+        if let Some((key, entry)) = fds.by_fd.get(&fd).and_then(|k| fds.entries.get(*k).map(|e| (*k, e))) {
+            if let Some(interest) = FdSet::interest(entry) {
+                let _ = self.inner.registry.reregister(&mut SourceFd(&entry.fd), token::fd(key), interest);
+            }
+        }
+    }
+}
+
+fn call_descriptor(
+    descriptor: &Descriptor,
+    name: &'static str,
+    f: impl FnOnce(&mut dyn FileDescriptor) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let Ok(mut d) = descriptor.try_borrow_mut() else {
+        tracing::error!(callback = name, "descriptor called while already running; skipped");
+        return Ok(());
+    };
+    catch_unwind(AssertUnwindSafe(|| f(&mut *d))).unwrap_or_else(|p| Err(Failure::from_panic(name, p)))
+}

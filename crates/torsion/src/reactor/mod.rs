@@ -1,0 +1,140 @@
+//! The [`Reactor`]: the event loop every connection, timer and descriptor runs on.
+
+mod fdset;
+mod inner;
+mod remote;
+mod run;
+mod signals;
+pub(crate) mod token;
+mod triggers;
+
+pub use fdset::{Descriptor, FileDescriptor};
+pub(crate) use inner::Inner;
+pub(crate) use remote::RemoteCall;
+pub use remote::ThreadHandle;
+pub use triggers::{Phase, SystemEvent, TriggerId};
+
+use std::fmt;
+use std::rc::Rc;
+
+use crate::time::{ReactorTime, Scheduler};
+use crate::Failure;
+
+/// The event loop (Twisted's reactor): waits for sockets and timers and calls whatever
+/// waits on them.
+///
+/// One reactor runs on one thread; it is not `Send`. `Reactor` is a cheap handle: clone it
+/// into callbacks that need to schedule, connect or stop. Many cores are used by running
+/// one reactor per thread.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use torsion::{Reactor, ReactorTime};
+///
+/// let reactor = Reactor::new()?;
+/// let r = reactor.clone();
+/// reactor.call_later(Duration::from_millis(10), move || r.stop());
+/// reactor.run()?;
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+#[derive(Clone)]
+pub struct Reactor {
+    pub(crate) inner: Rc<Inner>,
+}
+
+impl Reactor {
+    /// A new reactor, not yet running.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller (epoll) or its waker cannot be created.
+    pub fn new() -> std::io::Result<Reactor> {
+        Ok(Reactor { inner: Rc::new(Inner::new()?) })
+    }
+
+    /// Whether the reactor is inside [`run`](Reactor::run).
+    pub fn running(&self) -> bool {
+        self.inner.running.get()
+    }
+
+    /// Asks a running reactor to stop: the current iteration finishes, then the shutdown
+    /// triggers run, every port stops listening and every connection is closed with
+    /// [`ConnectionLost`](crate::error::ConnectionLost), and `run` returns. Calling it
+    /// when the reactor is not running does nothing.
+    pub fn stop(&self) {
+        if self.running() {
+            self.inner.stop_requested.set(true);
+        } else {
+            tracing::debug!("stop() called on a reactor that is not running");
+        }
+    }
+
+    /// Calls `f` once the reactor is running: at once if it already is, otherwise right
+    /// after `run` starts (an `After` `Startup` trigger).
+    pub fn call_when_running(&self, f: impl FnOnce() + 'static) {
+        if self.running() {
+            triggers::run_guarded("call_when_running", Box::new(f));
+        } else {
+            self.add_system_event_trigger(Phase::After, SystemEvent::Startup, f);
+        }
+    }
+
+    /// Runs `f` in `phase` of `event`; triggers of one phase run in the order added.
+    pub fn add_system_event_trigger(
+        &self,
+        phase: Phase,
+        event: SystemEvent,
+        f: impl FnOnce() + 'static,
+    ) -> TriggerId {
+        self.inner.triggers.borrow_mut().add(phase, event, Box::new(f))
+    }
+
+    /// Removes a trigger that has not run; returns whether it was there.
+    pub fn remove_system_event_trigger(&self, id: TriggerId) -> bool {
+        self.inner.triggers.borrow_mut().remove(id)
+    }
+
+    /// Whether `run` installs SIGINT and SIGTERM handlers that stop the reactor (default
+    /// `true`). They are removed when `run` returns.
+    pub fn set_install_signal_handlers(&self, install: bool) {
+        self.inner.install_signal_handlers.set(install);
+    }
+
+    /// A `Send` handle other threads can use to call into this reactor.
+    pub fn thread_handle(&self) -> ThreadHandle {
+        ThreadHandle { remote: self.inner.remote.clone() }
+    }
+
+    /// How many connections are open (or being opened) on this reactor.
+    pub fn connection_count(&self) -> usize {
+        self.inner.conns.borrow().len()
+    }
+
+    pub(crate) fn same(&self, other: &Reactor) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl ReactorTime for Reactor {
+    fn scheduler(&self) -> Scheduler {
+        self.inner.scheduler.clone()
+    }
+
+    fn seconds(&self) -> f64 {
+        self.inner.scheduler.seconds()
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("running", &self.running())
+            .field("connections", &self.connection_count())
+            .finish()
+    }
+}
+
+/// The result type of reactor operations: the error is a [`Failure`].
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
