@@ -39,6 +39,8 @@ pub(crate) struct ProducerSlot {
 
 pub(crate) struct Conn {
     pub(crate) stream: TcpStream,
+    /// The remote address, once known (for log lines).
+    pub(crate) peer: Option<SocketAddr>,
     pub(crate) driver: Option<Rc<dyn ProtocolDriver>>,
     pub(crate) owner: Owner,
     wbuf: Vec<u8>,
@@ -66,9 +68,10 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, owner: Owner, connecting: bool) -> Conn {
+    pub(crate) fn new(stream: TcpStream, peer: Option<SocketAddr>, owner: Owner, connecting: bool) -> Conn {
         Conn {
             stream,
+            peer,
             driver: None,
             owner,
             wbuf: Vec::new(),
@@ -248,7 +251,7 @@ impl Reactor {
     }
 
     pub(crate) fn abort_for_panic(&self, key: Key, reason: Failure) {
-        let peer = self.inner.conns.borrow().get(key).and_then(|c| c.stream.peer_addr().ok());
+        let peer = self.inner.conns.borrow().get(key).and_then(|c| c.peer);
         tracing::error!(peer = %crate::error::describe(peer), %reason, "closing the connection");
         self.close_key(key, reason);
     }
@@ -352,8 +355,9 @@ impl Reactor {
     pub(crate) fn finalize(&self, key: Key, reason: Failure) {
         let Some(mut conn) = self.inner.conns.borrow_mut().remove(key) else { return };
         let _ = self.inner.registry.deregister(&mut conn.stream);
-        let Conn { stream, driver, owner, producer, connecting, .. } = conn;
+        let Conn { stream, peer, driver, owner, producer, connecting, .. } = conn;
         drop(stream);
+        tracing::debug!(peer = %crate::error::describe(peer), %reason, "connection closed");
         if let Some(slot) = producer {
             if let Ok(mut p) = slot.producer.try_borrow_mut() {
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| p.stop_producing())) {

@@ -291,7 +291,7 @@ impl Reactor {
             Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
         let mut conns = self.inner.conns.borrow_mut();
-        let key = conns.insert(Conn::new(stream, Owner::Client(c.clone()), true));
+        let key = conns.insert(Conn::new(stream, Some(addr), Owner::Client(c.clone()), true));
         let conn = conns.get_mut(key).expect("just inserted");
         if let Err(err) = self.register_conn(key, conn) {
             conns.remove(key);

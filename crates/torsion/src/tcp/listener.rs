@@ -215,7 +215,7 @@ impl Reactor {
             Ok(host) => host,
             Err(err) => return tracing::warn!(%peer, %err, "accepted a socket that is already gone"),
         };
-        let key = self.inner.conns.borrow_mut().insert(Conn::new(stream, Owner::Server, false));
+        let key = self.inner.conns.borrow_mut().insert(Conn::new(stream, Some(peer), Owner::Server, false));
         let transport = Transport::stream(StreamHandle::new(self.clone(), key, host, peer));
         let Some(driver) = factory.build(peer, transport, self.inner.scheduler.clone()) else {
             tracing::debug!(%peer, "factory refused the connection");

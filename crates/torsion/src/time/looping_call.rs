@@ -114,7 +114,7 @@ impl Inner {
                 return;
             }
             let elapsed = this.scheduler.core.now().saturating_sub(st.start);
-            let index = if st.interval == 0 { st.last_index + 1 } else { elapsed / st.interval };
+            let index = elapsed.checked_div(st.interval).unwrap_or(st.last_index + 1);
             let count = index.saturating_sub(st.last_index).max(1);
             (count, index)
         };
