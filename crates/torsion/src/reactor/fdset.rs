@@ -119,7 +119,11 @@ impl Reactor {
     pub fn remove_all(&self) -> Vec<Descriptor> {
         let all: Vec<Descriptor> = {
             let fds = self.inner.fds.borrow();
-            fds.by_fd.values().filter_map(|k| fds.entries.get(*k)).map(|e| e.descriptor.clone()).collect()
+            fds.by_fd
+                .values()
+                .filter_map(|k| fds.entries.get(*k))
+                .map(|e| e.descriptor.clone())
+                .collect()
         };
         for d in &all {
             let _ = self.set_interest(d.clone(), Some(false), Some(false));
@@ -147,7 +151,12 @@ impl Reactor {
             .collect()
     }
 
-    fn set_interest(&self, descriptor: Descriptor, read: Option<bool>, write: Option<bool>) -> std::io::Result<()> {
+    fn set_interest(
+        &self,
+        descriptor: Descriptor,
+        read: Option<bool>,
+        write: Option<bool>,
+    ) -> std::io::Result<()> {
         let fd = descriptor.borrow().fileno();
         let registry = &self.inner.registry;
         let mut fds = self.inner.fds.borrow_mut();
@@ -160,7 +169,12 @@ impl Reactor {
                 (*key, old)
             }
             None => {
-                let key = entries.insert(Entry { fd, descriptor, reading: false, writing: false });
+                let key = entries.insert(Entry {
+                    fd,
+                    descriptor,
+                    reading: false,
+                    writing: false,
+                });
                 by_fd.insert(fd, key);
                 (key, None)
             }
@@ -184,9 +198,13 @@ impl Reactor {
     pub(crate) fn fd_ready(&self, index: usize, event: &Event) {
         let found = {
             let fds = self.inner.fds.borrow();
-            fds.entries.get_by_index(index).map(|(_, e)| (e.descriptor.clone(), e.reading, e.writing))
+            fds.entries
+                .get_by_index(index)
+                .map(|(_, e)| (e.descriptor.clone(), e.reading, e.writing))
         };
-        let Some((descriptor, reading, writing)) = found else { return };
+        let Some((descriptor, reading, writing)) = found else {
+            return;
+        };
         let readable = event.is_readable() || event.is_read_closed() || event.is_error();
         let writable = event.is_writable() || event.is_write_closed() || event.is_error();
         let mut outcome = Ok(());
@@ -213,7 +231,10 @@ impl Reactor {
     fn still_writing(&self, descriptor: &Descriptor) -> bool {
         let fd = descriptor.borrow().fileno();
         let fds = self.inner.fds.borrow();
-        fds.by_fd.get(&fd).and_then(|k| fds.entries.get(*k)).is_some_and(|e| e.writing)
+        fds.by_fd
+            .get(&fd)
+            .and_then(|k| fds.entries.get(*k))
+            .is_some_and(|e| e.writing)
     }
 
     /// Edge-triggered polling made level-triggered: re-registering makes epoll report the
@@ -221,9 +242,17 @@ impl Reactor {
     fn rearm(&self, descriptor: &Descriptor) {
         let fd = descriptor.borrow().fileno();
         let fds = self.inner.fds.borrow();
-        if let Some((key, entry)) = fds.by_fd.get(&fd).and_then(|k| fds.entries.get(*k).map(|e| (*k, e))) {
+        if let Some((key, entry)) = fds
+            .by_fd
+            .get(&fd)
+            .and_then(|k| fds.entries.get(*k).map(|e| (*k, e)))
+        {
             if let Some(interest) = FdSet::interest(entry) {
-                let _ = self.inner.registry.reregister(&mut SourceFd(&entry.fd), token::fd(key), interest);
+                let _ = self.inner.registry.reregister(
+                    &mut SourceFd(&entry.fd),
+                    token::fd(key),
+                    interest,
+                );
             }
         }
     }
@@ -235,8 +264,12 @@ fn call_descriptor(
     f: impl FnOnce(&mut dyn FileDescriptor) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let Ok(mut d) = descriptor.try_borrow_mut() else {
-        tracing::error!(callback = name, "descriptor called while already running; skipped");
+        tracing::error!(
+            callback = name,
+            "descriptor called while already running; skipped"
+        );
         return Ok(());
     };
-    catch_unwind(AssertUnwindSafe(|| f(&mut *d))).unwrap_or_else(|p| Err(Failure::from_panic(name, p)))
+    catch_unwind(AssertUnwindSafe(|| f(&mut *d)))
+        .unwrap_or_else(|p| Err(Failure::from_panic(name, p)))
 }

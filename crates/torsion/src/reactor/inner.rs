@@ -31,7 +31,7 @@ pub(crate) struct Inner {
     pub(crate) fds: RefCell<FdSet>,
     /// Connections with something to write, shut down or close, in the order they asked.
     pub(crate) dirty: RefCell<Vec<Key>>,
-    /// The dirty list being worked through (kept to reuse its capacity).
+    /// A spare dirty list: swapped with `dirty` at each flush, so neither reallocates.
     pub(crate) flushing: RefCell<Vec<Key>>,
     /// Connections to read from without waiting for an event (resumed, or cut short).
     pub(crate) resumed: RefCell<Vec<Key>>,
@@ -74,6 +74,8 @@ impl Inner {
 
     /// Whether the next poll must not block: there is work queued already.
     pub(crate) fn has_queued_work(&self) -> bool {
-        !self.dirty.borrow().is_empty() || !self.resumed.borrow().is_empty() || self.stop_requested.get()
+        !self.dirty.borrow().is_empty()
+            || !self.resumed.borrow().is_empty()
+            || self.stop_requested.get()
     }
 }

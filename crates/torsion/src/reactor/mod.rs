@@ -51,7 +51,9 @@ impl Reactor {
     ///
     /// The OS error if the poller (epoll) or its waker cannot be created.
     pub fn new() -> std::io::Result<Reactor> {
-        Ok(Reactor { inner: Rc::new(Inner::new()?) })
+        Ok(Reactor {
+            inner: Rc::new(Inner::new()?),
+        })
     }
 
     /// Whether the reactor is inside [`run`](Reactor::run).
@@ -88,7 +90,10 @@ impl Reactor {
         event: SystemEvent,
         f: impl FnOnce() + 'static,
     ) -> TriggerId {
-        self.inner.triggers.borrow_mut().add(phase, event, Box::new(f))
+        self.inner
+            .triggers
+            .borrow_mut()
+            .add(phase, event, Box::new(f))
     }
 
     /// Removes a trigger that has not run; returns whether it was there.
@@ -104,7 +109,9 @@ impl Reactor {
 
     /// A `Send` handle other threads can use to call into this reactor.
     pub fn thread_handle(&self) -> ThreadHandle {
-        ThreadHandle { remote: self.inner.remote.clone() }
+        ThreadHandle {
+            remote: self.inner.remote.clone(),
+        }
     }
 
     /// How many connections are open (or being opened) on this reactor.
@@ -138,3 +145,73 @@ impl fmt::Debug for Reactor {
 
 /// The result type of reactor operations: the error is a [`Failure`].
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    fn quiet_reactor() -> Reactor {
+        let reactor = Reactor::new().unwrap();
+        reactor.set_install_signal_handlers(false);
+        reactor
+    }
+
+    #[test]
+    fn another_thread_can_stop_the_reactor() {
+        let reactor = quiet_reactor();
+        let handle = reactor.thread_handle();
+        reactor.call_when_running(move || {
+            std::thread::spawn(move || handle.stop());
+        });
+        let r = reactor.clone();
+        let guard = reactor.call_later(Duration::from_secs(10), move || r.stop());
+        reactor.run().unwrap();
+        assert!(guard.active(), "stopped by the thread, not by the guard");
+    }
+
+    #[test]
+    fn shutdown_triggers_run_in_phase_order() {
+        let reactor = quiet_reactor();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        for (phase, name) in [
+            (Phase::After, "after"),
+            (Phase::Before, "before"),
+            (Phase::During, "during"),
+        ] {
+            let l = log.clone();
+            reactor.add_system_event_trigger(phase, SystemEvent::Shutdown, move || {
+                l.borrow_mut().push(name)
+            });
+        }
+        let l = log.clone();
+        let removed =
+            reactor.add_system_event_trigger(Phase::Before, SystemEvent::Shutdown, move || {
+                l.borrow_mut().push("removed")
+            });
+        assert!(reactor.remove_system_event_trigger(removed));
+        let (l, r) = (log.clone(), reactor.clone());
+        reactor.call_when_running(move || {
+            l.borrow_mut().push("running");
+            r.stop();
+        });
+        reactor.run().unwrap();
+        assert_eq!(*log.borrow(), ["running", "before", "during", "after"]);
+        assert!(!reactor.running());
+    }
+
+    #[test]
+    fn run_inside_run_is_refused() {
+        let reactor = quiet_reactor();
+        let outcome = Rc::new(RefCell::new(None));
+        let (o, r) = (outcome.clone(), reactor.clone());
+        reactor.call_when_running(move || {
+            *o.borrow_mut() = Some(r.run().unwrap_err());
+            r.stop();
+        });
+        reactor.run().unwrap();
+        let err = outcome.borrow_mut().take().expect("nested run returned");
+        assert!(err.check::<crate::error::ReactorAlreadyRunning>());
+    }
+}

@@ -9,6 +9,7 @@ use crate::slab::Key;
 pub(crate) enum RemoteCall {
     Call(Box<dyn FnOnce() + Send>),
     Lookup(Key, io::Result<Vec<SocketAddr>>),
+    Stop,
 }
 
 pub(crate) struct Remote {
@@ -18,7 +19,10 @@ pub(crate) struct Remote {
 
 impl Remote {
     pub(crate) fn new(waker: mio::Waker) -> Remote {
-        Remote { queue: Mutex::new(Vec::new()), waker }
+        Remote {
+            queue: Mutex::new(Vec::new()),
+            waker,
+        }
     }
 
     pub(crate) fn send(&self, call: RemoteCall) {
@@ -68,6 +72,12 @@ impl ThreadHandle {
     /// the order they were made. A panic in `f` is logged.
     pub fn call_from_thread(&self, f: impl FnOnce() + Send + 'static) {
         self.remote.send(RemoteCall::Call(Box::new(f)));
+    }
+
+    /// Asks the reactor to stop, as [`Reactor::stop`](crate::Reactor::stop) does, from
+    /// any thread. Does nothing if it is not running when the request arrives.
+    pub fn stop(&self) {
+        self.remote.send(RemoteCall::Stop);
     }
 }
 

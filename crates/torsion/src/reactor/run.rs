@@ -89,7 +89,11 @@ impl Reactor {
     /// One pass: wait for events (or the next timer), handle them, run due timers, flush.
     pub(crate) fn iterate(&self) -> io::Result<()> {
         let inner = &self.inner;
-        let timeout = if inner.has_queued_work() { Some(Duration::ZERO) } else { inner.scheduler.core.time_to_next() };
+        let timeout = if inner.has_queued_work() {
+            Some(Duration::ZERO)
+        } else {
+            inner.scheduler.core.time_to_next()
+        };
         {
             let mut events = inner.events.borrow_mut();
             if let Err(err) = inner.poll.borrow_mut().poll(&mut events, timeout) {
@@ -116,7 +120,12 @@ impl Reactor {
     }
 
     fn signal_ready(&self) {
-        let got = self.inner.signals.borrow_mut().as_mut().is_some_and(|w| w.drain());
+        let got = self
+            .inner
+            .signals
+            .borrow_mut()
+            .as_mut()
+            .is_some_and(|w| w.drain());
         if got {
             tracing::info!("received SIGINT or SIGTERM, shutting down");
             self.stop();
@@ -132,6 +141,7 @@ impl Reactor {
                         tracing::error!(%failure, "a call from another thread panicked");
                     }
                 }
+                RemoteCall::Stop => self.stop(),
                 RemoteCall::Lookup(key, result) => {
                     let done = self.inner.lookups.borrow_mut().remove(key);
                     if let Some(done) = done {
@@ -151,20 +161,11 @@ impl Reactor {
 
     fn flush_dirty(&self) {
         let inner = &self.inner;
-        {
-            let mut dirty = inner.dirty.borrow_mut();
-            let mut flushing = inner.flushing.borrow_mut();
-            std::mem::swap(&mut *dirty, &mut *flushing);
-        }
-        let mut i = 0;
-        loop {
-            let key = match inner.flushing.borrow().get(i) {
-                Some(key) => *key,
-                None => break,
-            };
+        let mut flushing = std::mem::take(&mut *inner.flushing.borrow_mut());
+        std::mem::swap(&mut *inner.dirty.borrow_mut(), &mut flushing);
+        for key in flushing.drain(..) {
             self.flush_one(key);
-            i += 1;
         }
-        inner.flushing.borrow_mut().clear();
+        *inner.flushing.borrow_mut() = flushing;
     }
 }

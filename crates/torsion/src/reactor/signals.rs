@@ -24,7 +24,10 @@ impl SignalWatch {
         registry.register(&mut reader, SIGNAL, Interest::READABLE)?;
         let mut ids = Vec::new();
         for sig in [SIGINT, SIGTERM] {
-            ids.push(signal_hook::low_level::pipe::register(sig, writer.try_clone()?)?);
+            ids.push(signal_hook::low_level::pipe::register(
+                sig,
+                writer.try_clone()?,
+            )?);
         }
         Ok(SignalWatch { reader, ids })
     }

@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
-        let key = Key { index: 7, generation: 3 };
+        let key = Key {
+            index: 7,
+            generation: 3,
+        };
         assert_eq!(source(conn(key)), Source::Conn(7));
         assert_eq!(source(listener(key)), Source::Listener(7));
         assert_eq!(source(fd(key)), Source::Fd(7));

@@ -42,10 +42,20 @@ pub(crate) struct Triggers {
 }
 
 impl Triggers {
-    pub(crate) fn add(&mut self, phase: Phase, event: SystemEvent, func: Box<dyn FnOnce()>) -> TriggerId {
+    pub(crate) fn add(
+        &mut self,
+        phase: Phase,
+        event: SystemEvent,
+        func: Box<dyn FnOnce()>,
+    ) -> TriggerId {
         self.next_id += 1;
         let id = TriggerId(self.next_id);
-        self.list.push(Trigger { id, event, phase, func });
+        self.list.push(Trigger {
+            id,
+            event,
+            phase,
+            func,
+        });
         id
     }
 
@@ -57,8 +67,10 @@ impl Triggers {
 
     /// Takes the triggers for one phase of one event, in the order they were added.
     pub(crate) fn take(&mut self, event: SystemEvent, phase: Phase) -> Vec<Box<dyn FnOnce()>> {
-        let (now, later): (Vec<_>, Vec<_>) =
-            self.list.drain(..).partition(|t| t.event == event && t.phase == phase);
+        let (now, later): (Vec<_>, Vec<_>) = self
+            .list
+            .drain(..)
+            .partition(|t| t.event == event && t.phase == phase);
         self.list = later;
         now.into_iter().map(|t| t.func).collect()
     }

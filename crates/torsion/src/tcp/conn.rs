@@ -68,7 +68,12 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, peer: Option<SocketAddr>, owner: Owner, connecting: bool) -> Conn {
+    pub(crate) fn new(
+        stream: TcpStream,
+        peer: Option<SocketAddr>,
+        owner: Owner,
+        connecting: bool,
+    ) -> Conn {
         Conn {
             stream,
             peer,
@@ -129,9 +134,11 @@ impl Conn {
 }
 
 /// What `flush_one` found to do once the reactor's borrows are released.
-enum AfterFlush {
-    WriteLost { then_close: bool },
-    Producer(SharedProducer, ProducerCall),
+#[derive(Default)]
+struct AfterFlush {
+    /// The write side was shut down: tell the protocol, then close if reading ended too.
+    write_lost: Option<bool>,
+    producer: Option<(SharedProducer, ProducerCall)>,
 }
 
 #[derive(Clone, Copy)]
@@ -167,7 +174,9 @@ impl Reactor {
     pub(crate) fn conn_ready(&self, index: usize, event: &Event) {
         let (key, connecting) = {
             let mut conns = self.inner.conns.borrow_mut();
-            let Some((key, conn)) = conns.get_by_index_mut(index) else { return };
+            let Some((key, conn)) = conns.get_by_index_mut(index) else {
+                return;
+            };
             if event.is_readable() || event.is_read_closed() || event.is_error() {
                 conn.read_ready = true;
             }
@@ -194,22 +203,26 @@ impl Reactor {
         let inner = &self.inner;
         let mut buf = inner.read_buf.borrow_mut();
         for _ in 0..MAX_READS_PER_EVENT {
-            let (result, driver) = {
+            let (result, drained, driver) = {
                 let mut conns = inner.conns.borrow_mut();
-                let Some(conn) = conns.get_mut(key) else { return };
+                let Some(conn) = conns.get_mut(key) else {
+                    return;
+                };
                 if !conn.may_read() {
                     return;
                 }
                 let result = (&conn.stream).read(&mut buf);
-                match &result {
-                    // A short read drained the socket: Linux raises a new edge for
-                    // anything that arrives later, so skip the read that would only
-                    // return EAGAIN, unless the peer closed (then read to EOF).
-                    Ok(n) if *n > 0 && *n < buf.len() && !conn.read_hup => conn.read_ready = false,
-                    Err(err) if is_would_block(err) => conn.read_ready = false,
-                    _ => {}
+                // A short read drained the socket: Linux raises a new edge for anything
+                // that arrives later, so skip the read that would only return EAGAIN,
+                // unless the peer closed (then read on to EOF).
+                let drained = match &result {
+                    Ok(n) => *n > 0 && *n < buf.len() && !conn.read_hup,
+                    Err(err) => is_would_block(err),
+                };
+                if drained {
+                    conn.read_ready = false;
                 }
-                (result, conn.driver.clone())
+                (result, drained, conn.driver.clone())
             };
             match result {
                 Ok(0) => return self.read_eof(key, driver),
@@ -220,10 +233,20 @@ impl Reactor {
                             return self.abort_for_panic(key, reason);
                         }
                     }
+                    if drained {
+                        return;
+                    }
                 }
                 Err(err) if is_would_block(&err) => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return self.close_key(key, Failure::new(ConnectionLost { os_error: Some(err) })),
+                Err(err) => {
+                    return self.close_key(
+                        key,
+                        Failure::new(ConnectionLost {
+                            os_error: Some(err),
+                        }),
+                    )
+                }
             }
         }
         let mut conns = inner.conns.borrow_mut();
@@ -235,7 +258,9 @@ impl Reactor {
     fn read_eof(&self, key: Key, driver: Option<Rc<dyn ProtocolDriver>>) {
         let write_shut = {
             let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else { return };
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
             conn.read_eof = true;
             conn.read_ready = false;
             conn.write_shut
@@ -258,10 +283,12 @@ impl Reactor {
 
     /// Writes the buffer, applies watermarks, and closes or half-closes when asked.
     pub(crate) fn flush_one(&self, key: Key) {
-        let mut after: Vec<AfterFlush> = Vec::new();
+        let mut after = AfterFlush::default();
         {
             let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else { return };
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
             conn.in_dirty = false;
             if let Some(reason) = conn.close_reason.take() {
                 drop(conns);
@@ -272,7 +299,12 @@ impl Reactor {
             }
             if let Err(err) = write_out(conn) {
                 drop(conns);
-                return self.finalize(key, Failure::new(ConnectionLost { os_error: Some(err) }));
+                return self.finalize(
+                    key,
+                    Failure::new(ConnectionLost {
+                        os_error: Some(err),
+                    }),
+                );
             }
             let pending = conn.buffered();
             if pending > conn.hard_limit {
@@ -288,22 +320,22 @@ impl Reactor {
                 if conn.write_shutdown_requested && !conn.write_shut {
                     conn.write_shut = true;
                     let _ = conn.stream.shutdown(Shutdown::Write);
-                    after.push(AfterFlush::WriteLost { then_close: conn.read_eof });
+                    after.write_lost = Some(conn.read_eof);
                 }
             }
             self.apply_watermarks(key, conn, pending, &mut after);
         }
-        for action in after {
-            self.run_after_flush(key, action);
+        if after.write_lost.is_some() || after.producer.is_some() {
+            self.run_after_flush(key, after);
         }
     }
 
-    fn apply_watermarks(&self, key: Key, conn: &mut Conn, pending: usize, after: &mut Vec<AfterFlush>) {
+    fn apply_watermarks(&self, key: Key, conn: &mut Conn, pending: usize, after: &mut AfterFlush) {
         if pending > conn.high_water && !conn.backpressure_paused {
             conn.backpressure_paused = true;
             if let Some(slot) = conn.producer.as_mut().filter(|p| p.streaming && !p.paused) {
                 slot.paused = true;
-                after.push(AfterFlush::Producer(slot.producer.clone(), ProducerCall::Pause));
+                after.producer = Some((slot.producer.clone(), ProducerCall::Pause));
             }
         } else if pending <= conn.low_water && conn.backpressure_paused {
             conn.backpressure_paused = false;
@@ -312,40 +344,43 @@ impl Reactor {
             }
             if let Some(slot) = conn.producer.as_mut().filter(|p| p.streaming && p.paused) {
                 slot.paused = false;
-                after.push(AfterFlush::Producer(slot.producer.clone(), ProducerCall::Resume));
+                after.producer = Some((slot.producer.clone(), ProducerCall::Resume));
             }
         }
         if pending == 0 && conn.writable {
             if let Some(slot) = conn.producer.as_ref().filter(|p| !p.streaming) {
-                after.push(AfterFlush::Producer(slot.producer.clone(), ProducerCall::Resume));
+                after.producer = Some((slot.producer.clone(), ProducerCall::Resume));
             }
         }
     }
 
-    fn run_after_flush(&self, key: Key, action: AfterFlush) {
-        match action {
-            AfterFlush::WriteLost { then_close } => {
-                let driver = self.inner.conns.borrow().get(key).and_then(|c| c.driver.clone());
-                if let Some(driver) = driver {
-                    if let Err(reason) = driver.write_connection_lost() {
-                        return self.abort_for_panic(key, reason);
-                    }
-                }
-                if then_close {
-                    self.close_key(key, Failure::new(ConnectionDone));
+    fn run_after_flush(&self, key: Key, after: AfterFlush) {
+        if let Some(then_close) = after.write_lost {
+            let driver = self
+                .inner
+                .conns
+                .borrow()
+                .get(key)
+                .and_then(|c| c.driver.clone());
+            if let Some(driver) = driver {
+                if let Err(reason) = driver.write_connection_lost() {
+                    return self.abort_for_panic(key, reason);
                 }
             }
-            AfterFlush::Producer(producer, call) => {
-                let result = match producer.try_borrow_mut() {
-                    Ok(mut p) => catch_unwind(AssertUnwindSafe(|| match call {
-                        ProducerCall::Pause => p.pause_producing(),
-                        ProducerCall::Resume => p.resume_producing(),
-                    })),
-                    Err(_) => Ok(()),
-                };
-                if let Err(payload) = result {
-                    self.abort_for_panic(key, Failure::from_panic("producer", payload));
-                }
+            if then_close {
+                self.close_key(key, Failure::new(ConnectionDone));
+            }
+        }
+        if let Some((producer, call)) = after.producer {
+            let result = match producer.try_borrow_mut() {
+                Ok(mut p) => catch_unwind(AssertUnwindSafe(|| match call {
+                    ProducerCall::Pause => p.pause_producing(),
+                    ProducerCall::Resume => p.resume_producing(),
+                })),
+                Err(_) => Ok(()),
+            };
+            if let Err(payload) = result {
+                self.abort_for_panic(key, Failure::from_panic("producer", payload));
             }
         }
     }
@@ -353,9 +388,19 @@ impl Reactor {
     /// Removes the connection and tells everyone: producer, protocol, then the client
     /// factory. Runs only from the loop.
     pub(crate) fn finalize(&self, key: Key, reason: Failure) {
-        let Some(mut conn) = self.inner.conns.borrow_mut().remove(key) else { return };
+        let Some(mut conn) = self.inner.conns.borrow_mut().remove(key) else {
+            return;
+        };
         let _ = self.inner.registry.deregister(&mut conn.stream);
-        let Conn { stream, peer, driver, owner, producer, connecting, .. } = conn;
+        let Conn {
+            stream,
+            peer,
+            driver,
+            owner,
+            producer,
+            connecting,
+            ..
+        } = conn;
         drop(stream);
         tracing::debug!(peer = %crate::error::describe(peer), %reason, "connection closed");
         if let Some(slot) = producer {
@@ -417,13 +462,25 @@ pub(crate) struct StreamHandle {
 }
 
 impl StreamHandle {
-    pub(crate) fn new(reactor: Reactor, key: Key, host: SocketAddr, peer: SocketAddr) -> StreamHandle {
-        StreamHandle { reactor, key, host, peer }
+    pub(crate) fn new(
+        reactor: Reactor,
+        key: Key,
+        host: SocketAddr,
+        peer: SocketAddr,
+    ) -> StreamHandle {
+        StreamHandle {
+            reactor,
+            key,
+            host,
+            peer,
+        }
     }
 
     fn with_conn<R>(&self, f: impl FnOnce(&Reactor, &mut Conn) -> R) -> Option<R> {
         let Ok(mut conns) = self.reactor.inner.conns.try_borrow_mut() else {
-            tracing::error!("transport used while the reactor was busy with its connections; ignored");
+            tracing::error!(
+                "transport used while the reactor was busy with its connections; ignored"
+            );
             return None;
         };
         conns.get_mut(self.key).map(|conn| f(&self.reactor, conn))
@@ -474,7 +531,8 @@ impl StreamHandle {
     }
 
     pub(crate) fn disconnecting(&self) -> bool {
-        self.with_conn(|_, conn| conn.disconnecting || conn.close_reason.is_some()).unwrap_or(false)
+        self.with_conn(|_, conn| conn.disconnecting || conn.close_reason.is_some())
+            .unwrap_or(false)
     }
 
     pub(crate) fn buffered(&self) -> usize {
@@ -482,7 +540,8 @@ impl StreamHandle {
     }
 
     pub(crate) fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
-        self.with_conn(|_, conn| conn.stream.set_nodelay(enabled)).unwrap_or_else(not_connected)
+        self.with_conn(|_, conn| conn.stream.set_nodelay(enabled))
+            .unwrap_or_else(not_connected)
     }
 
     pub(crate) fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
@@ -513,13 +572,21 @@ impl StreamHandle {
         });
     }
 
-    pub(crate) fn register_producer(&self, producer: SharedProducer, streaming: bool) -> Result<(), Failure> {
+    pub(crate) fn register_producer(
+        &self,
+        producer: SharedProducer,
+        streaming: bool,
+    ) -> Result<(), Failure> {
         let key = self.key;
         let registered = self.with_conn(|r, conn| {
             if conn.producer.is_some() {
                 return Err(Failure::new(crate::error::ProducerAlreadyRegistered));
             }
-            conn.producer = Some(ProducerSlot { producer: producer.clone(), streaming, paused: false });
+            conn.producer = Some(ProducerSlot {
+                producer: producer.clone(),
+                streaming,
+                paused: false,
+            });
             r.mark_dirty(key, conn);
             Ok(())
         });
@@ -527,11 +594,15 @@ impl StreamHandle {
             Some(result) => result,
             None => {
                 let p = producer.clone();
-                crate::ReactorTime::call_later(&self.reactor, std::time::Duration::ZERO, move || {
-                    if let Ok(mut p) = p.try_borrow_mut() {
-                        p.stop_producing();
-                    }
-                });
+                crate::ReactorTime::call_later(
+                    &self.reactor,
+                    std::time::Duration::ZERO,
+                    move || {
+                        if let Ok(mut p) = p.try_borrow_mut() {
+                            p.stop_producing();
+                        }
+                    },
+                );
                 Ok(())
             }
         }
@@ -551,5 +622,8 @@ impl StreamHandle {
 }
 
 fn not_connected<T>() -> io::Result<T> {
-    Err(io::Error::new(io::ErrorKind::NotConnected, "the connection is closed"))
+    Err(io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the connection is closed",
+    ))
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
 use super::conn::{Conn, Owner, StreamHandle};
-use crate::error::{ConnectError, ConnectionRefused, DnsLookupError, NoProtocol, TimeoutError, UserError};
+use crate::error::{
+    ConnectError, ConnectionRefused, DnsLookupError, NoProtocol, TimeoutError, UserError,
+};
 use crate::factory::AnyClientFactory;
 use crate::reactor::{Inner, RemoteCall};
 use crate::slab::Key;
@@ -29,7 +31,10 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        ConnectOptions { timeout: Some(Duration::from_secs(30)), bind_address: None }
+        ConnectOptions {
+            timeout: Some(Duration::from_secs(30)),
+            bind_address: None,
+        }
     }
 }
 
@@ -94,7 +99,9 @@ impl Connector {
             tracing::warn!(destination = %self.inner.destination, "connect() while not disconnected; ignored");
             return;
         }
-        let Some(reactor) = self.reactor() else { return };
+        let Some(reactor) = self.reactor() else {
+            return;
+        };
         self.inner.state.set(State::Connecting);
         let attempt = self.inner.attempt.get() + 1;
         self.inner.attempt.set(attempt);
@@ -109,7 +116,9 @@ impl Connector {
         if self.inner.state.get() != State::Connecting {
             return;
         }
-        let Some(reactor) = self.reactor() else { return };
+        let Some(reactor) = self.reactor() else {
+            return;
+        };
         let attempt = self.inner.attempt.get();
         self.inner.attempt.set(attempt + 1);
         if let Some(key) = self.inner.conn.take() {
@@ -117,7 +126,9 @@ impl Connector {
         }
         let me = self.clone();
         let r = reactor.clone();
-        reactor.call_later(Duration::ZERO, move || r.connect_failed(&me, Failure::new(UserError)));
+        reactor.call_later(Duration::ZERO, move || {
+            r.connect_failed(&me, Failure::new(UserError))
+        });
     }
 
     /// Closes the connection (flushing first) or abandons the attempt, whichever is
@@ -142,7 +153,12 @@ impl Connector {
         let conn = conns.get(key).filter(|c| !c.connecting)?;
         let host = conn.stream.local_addr().ok()?;
         let peer = conn.stream.peer_addr().ok()?;
-        Some(Transport::stream(StreamHandle::new(reactor.clone(), key, host, peer)))
+        Some(Transport::stream(StreamHandle::new(
+            reactor.clone(),
+            key,
+            host,
+            peer,
+        )))
     }
 
     fn reactor(&self) -> Option<Reactor> {
@@ -168,7 +184,11 @@ fn classify_connect_error(err: io::Error) -> Failure {
 }
 
 fn start_socket(addr: SocketAddr, bind: Option<SocketAddr>) -> io::Result<mio::net::TcpStream> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(SockProtocol::TCP))?;
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM,
+        Some(SockProtocol::TCP),
+    )?;
     socket.set_nonblocking(true)?;
     if let Some(local) = bind {
         socket.set_reuse_address(true)?;
@@ -185,7 +205,11 @@ fn start_socket(addr: SocketAddr, bind: Option<SocketAddr>) -> io::Result<mio::n
 /// Prefers IPv4 (as Twisted's `connectTCP` does, which resolves names with
 /// `gethostbyname`), then whatever else the resolver returned.
 fn pick_address(addrs: &[SocketAddr]) -> Option<SocketAddr> {
-    addrs.iter().find(|a| a.is_ipv4()).or_else(|| addrs.first()).copied()
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
 }
 
 impl Reactor {
@@ -208,7 +232,10 @@ impl Reactor {
         let connector = Connector {
             inner: Rc::new(ConnectorInner {
                 reactor: Rc::downgrade(&self.inner),
-                destination: Destination { host: host.to_string(), port },
+                destination: Destination {
+                    host: host.to_string(),
+                    port,
+                },
                 options,
                 factory: Rc::new(RefCell::new(factory)),
                 state: Cell::new(State::Disconnected),
@@ -254,31 +281,50 @@ impl Reactor {
         let done_key = {
             let (me, r) = (c.clone(), self.clone());
             let host = host.clone();
-            self.inner.lookups.borrow_mut().insert(Box::new(move |result: io::Result<Vec<SocketAddr>>| {
-                if !Reactor::is_current(&me, attempt) {
-                    return;
-                }
-                match result.map(|addrs| pick_address(&addrs)) {
-                    Ok(Some(addr)) => r.connect_to(&me, attempt, addr),
-                    Ok(None) => r.connect_failed(
-                        &me,
-                        Failure::new(DnsLookupError { host, detail: "no addresses".into() }),
-                    ),
-                    Err(err) => {
-                        r.connect_failed(&me, Failure::new(DnsLookupError { host, detail: err.to_string() }))
+            self.inner.lookups.borrow_mut().insert(Box::new(
+                move |result: io::Result<Vec<SocketAddr>>| {
+                    if !Reactor::is_current(&me, attempt) {
+                        return;
                     }
-                }
-            }))
+                    match result.map(|addrs| pick_address(&addrs)) {
+                        Ok(Some(addr)) => r.connect_to(&me, attempt, addr),
+                        Ok(None) => r.connect_failed(
+                            &me,
+                            Failure::new(DnsLookupError {
+                                host,
+                                detail: "no addresses".into(),
+                            }),
+                        ),
+                        Err(err) => r.connect_failed(
+                            &me,
+                            Failure::new(DnsLookupError {
+                                host,
+                                detail: err.to_string(),
+                            }),
+                        ),
+                    }
+                },
+            ))
         };
         let remote = self.inner.remote.clone();
-        let spawned = std::thread::Builder::new().name("torsion-resolver".into()).spawn(move || {
-            let result = (host.as_str(), port).to_socket_addrs().map(Iterator::collect);
-            remote.send(RemoteCall::Lookup(done_key, result));
-        });
+        let spawned = std::thread::Builder::new()
+            .name("torsion-resolver".into())
+            .spawn(move || {
+                let result = (host.as_str(), port)
+                    .to_socket_addrs()
+                    .map(Iterator::collect);
+                remote.send(RemoteCall::Lookup(done_key, result));
+            });
         if let Err(err) = spawned {
             self.inner.lookups.borrow_mut().remove(done_key);
             let host = inner.destination.host.clone();
-            self.connect_failed(c, Failure::new(DnsLookupError { host, detail: err.to_string() }));
+            self.connect_failed(
+                c,
+                Failure::new(DnsLookupError {
+                    host,
+                    detail: err.to_string(),
+                }),
+            );
         }
     }
 
@@ -291,7 +337,12 @@ impl Reactor {
             Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
         let mut conns = self.inner.conns.borrow_mut();
-        let key = conns.insert(Conn::new(stream, Some(addr), Owner::Client(c.clone()), true));
+        let key = conns.insert(Conn::new(
+            stream,
+            Some(addr),
+            Owner::Client(c.clone()),
+            true,
+        ));
         let conn = conns.get_mut(key).expect("just inserted");
         if let Err(err) = self.register_conn(key, conn) {
             conns.remove(key);
@@ -330,10 +381,14 @@ impl Reactor {
     fn connected(&self, key: Key, peer: SocketAddr) {
         let (connector, host) = {
             let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else { return };
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
             conn.set_connected();
             let _ = conn.stream.set_nodelay(true);
-            let Owner::Client(c) = &conn.owner else { return };
+            let Owner::Client(c) = &conn.owner else {
+                return;
+            };
             (c.clone(), conn.stream.local_addr().unwrap_or(peer))
         };
         if let Some(call) = connector.inner.timeout_call.borrow_mut().take() {
@@ -341,7 +396,12 @@ impl Reactor {
         }
         connector.inner.state.set(State::Connected);
         let transport = Transport::stream(StreamHandle::new(self.clone(), key, host, peer));
-        let Some(driver) = connector.inner.factory.build(peer, transport, self.inner.scheduler.clone()) else {
+        let Some(driver) =
+            connector
+                .inner
+                .factory
+                .build(peer, transport, self.inner.scheduler.clone())
+        else {
             self.discard_conn(key);
             connector.inner.state.set(State::Connecting);
             return self.connect_failed(&connector, Failure::new(NoProtocol));

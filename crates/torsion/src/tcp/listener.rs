@@ -43,7 +43,11 @@ pub struct ListenOptions {
 
 impl Default for ListenOptions {
     fn default() -> Self {
-        ListenOptions { interface: String::new(), backlog: 50, reuse_port: false }
+        ListenOptions {
+            interface: String::new(),
+            backlog: 50,
+            reuse_port: false,
+        }
     }
 }
 
@@ -70,18 +74,29 @@ impl ListeningPort {
 
     /// Whether the port still listens.
     pub fn listening(&self) -> bool {
-        self.reactor.inner.listeners.borrow().get(self.key).is_some()
+        self.reactor
+            .inner
+            .listeners
+            .borrow()
+            .get(self.key)
+            .is_some()
     }
 }
 
 impl fmt::Debug for ListeningPort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListeningPort").field("host", &self.addr).finish()
+        f.debug_struct("ListeningPort")
+            .field("host", &self.addr)
+            .finish()
     }
 }
 
 fn bind_listener(addr: SocketAddr, options: &ListenOptions) -> io::Result<std::net::TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(SockProtocol::TCP))?;
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM,
+        Some(SockProtocol::TCP),
+    )?;
     socket.set_reuse_address(true)?;
     if options.reuse_port {
         socket.set_reuse_port(true)?;
@@ -128,13 +143,19 @@ impl Reactor {
         let ip: IpAddr = if options.interface.is_empty() {
             Ipv4Addr::UNSPECIFIED.into()
         } else {
-            options
-                .interface
-                .parse()
-                .map_err(|_| Failure::new(InvalidAddress { address: options.interface.clone() }))?
+            options.interface.parse().map_err(|_| {
+                Failure::new(InvalidAddress {
+                    address: options.interface.clone(),
+                })
+            })?
         };
-        let cannot = |os_error| CannotListenError { interface: options.interface.clone(), port, os_error };
-        let std_listener = bind_listener(SocketAddr::new(ip, port), &options).map_err(|e| Failure::new(cannot(e)))?;
+        let cannot = |os_error| CannotListenError {
+            interface: options.interface.clone(),
+            port,
+            os_error,
+        };
+        let std_listener = bind_listener(SocketAddr::new(ip, port), &options)
+            .map_err(|e| Failure::new(cannot(e)))?;
         let addr = std_listener.local_addr()?;
         let mut socket = mio::net::TcpListener::from_std(std_listener);
         let factory: Rc<dyn AnyFactory> = Rc::new(RefCell::new(factory));
@@ -145,20 +166,33 @@ impl Reactor {
                 .registry
                 .register(&mut socket, token::listener(key), Interest::READABLE)
                 .map_err(|e| Failure::new(cannot(e)))?;
-            listeners.insert(Listener { socket, factory: factory.clone(), backoff: Duration::ZERO, retry: None })
+            listeners.insert(Listener {
+                socket,
+                factory: factory.clone(),
+                backoff: Duration::ZERO,
+                retry: None,
+            })
         };
         factory.do_start();
         tracing::info!(%addr, "listening");
-        Ok(ListeningPort { reactor: self.clone(), key, addr })
+        Ok(ListeningPort {
+            reactor: self.clone(),
+            key,
+            addr,
+        })
     }
 
     pub(crate) fn stop_listener(&self, key: Key) {
-        let Some(mut listener) = self.inner.listeners.borrow_mut().remove(key) else { return };
+        let Some(mut listener) = self.inner.listeners.borrow_mut().remove(key) else {
+            return;
+        };
         let _ = self.inner.registry.deregister(&mut listener.socket);
         if let Some(retry) = listener.retry.take() {
             let _ = retry.cancel();
         }
-        let Listener { socket, factory, .. } = listener;
+        let Listener {
+            socket, factory, ..
+        } = listener;
         drop(socket);
         self.call_later(Duration::ZERO, move || factory.do_stop());
     }
@@ -175,7 +209,9 @@ impl Reactor {
         loop {
             let (result, factory) = {
                 let listeners = self.inner.listeners.borrow();
-                let Some(listener) = listeners.get(key) else { return };
+                let Some(listener) = listeners.get(key) else {
+                    return;
+                };
                 (listener.socket.accept(), listener.factory.clone())
             };
             match result {
@@ -187,7 +223,10 @@ impl Reactor {
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err)
-                    if matches!(err.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
                 Err(err) => return self.accept_failed(key, err),
             }
         }
@@ -197,7 +236,9 @@ impl Reactor {
     /// spins on EMFILE.
     fn accept_failed(&self, key: Key, err: io::Error) {
         let mut listeners = self.inner.listeners.borrow_mut();
-        let Some(listener) = listeners.get_mut(key) else { return };
+        let Some(listener) = listeners.get_mut(key) else {
+            return;
+        };
         listener.backoff = (listener.backoff * 2).clamp(MIN_ACCEPT_BACKOFF, MAX_ACCEPT_BACKOFF);
         let addr = listener.socket.local_addr().ok();
         if is_resource_exhaustion(&err) {
@@ -213,9 +254,16 @@ impl Reactor {
         let _ = stream.set_nodelay(true);
         let host = match stream.local_addr() {
             Ok(host) => host,
-            Err(err) => return tracing::warn!(%peer, %err, "accepted a socket that is already gone"),
+            Err(err) => {
+                return tracing::warn!(%peer, %err, "accepted a socket that is already gone")
+            }
         };
-        let key = self.inner.conns.borrow_mut().insert(Conn::new(stream, Some(peer), Owner::Server, false));
+        let key = self.inner.conns.borrow_mut().insert(Conn::new(
+            stream,
+            Some(peer),
+            Owner::Server,
+            false,
+        ));
         let transport = Transport::stream(StreamHandle::new(self.clone(), key, host, peer));
         let Some(driver) = factory.build(peer, transport, self.inner.scheduler.clone()) else {
             tracing::debug!(%peer, "factory refused the connection");
@@ -224,12 +272,19 @@ impl Reactor {
         };
         {
             let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else { return };
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
             conn.driver = Some(driver.clone());
             if let Err(err) = self.register_conn(key, conn) {
                 drop(conns);
                 tracing::error!(%peer, %err, "could not poll an accepted connection");
-                return self.finalize(key, Failure::new(crate::error::ConnectionLost { os_error: Some(err) }));
+                return self.finalize(
+                    key,
+                    Failure::new(crate::error::ConnectionLost {
+                        os_error: Some(err),
+                    }),
+                );
             }
         }
         if let Err(reason) = driver.connection_made() {
