@@ -132,7 +132,11 @@ pub struct ConnectionRefused {
 
 impl fmt::Display for ConnectionRefused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Connection was refused by other side: {}.", os_error_text(&self.os_error))
+        write!(
+            f,
+            "Connection was refused by other side: {}.",
+            os_error_text(&self.os_error)
+        )
     }
 }
 
@@ -152,7 +156,11 @@ pub struct ConnectError {
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "An error occurred while connecting: {}.", os_error_text(&self.os_error))
+        write!(
+            f,
+            "An error occurred while connecting: {}.",
+            os_error_text(&self.os_error)
+        )
     }
 }
 
@@ -173,7 +181,11 @@ pub struct DnsLookupError {
 
 impl fmt::Display for DnsLookupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DNS lookup failed: address {:?} not found: {}.", self.host, self.detail)
+        write!(
+            f,
+            "DNS lookup failed: address {:?} not found: {}.",
+            self.host, self.detail
+        )
     }
 }
 
@@ -192,7 +204,11 @@ pub struct CannotListenError {
 
 impl fmt::Display for CannotListenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let iface = if self.interface.is_empty() { "any" } else { &self.interface };
+        let iface = if self.interface.is_empty() {
+            "any"
+        } else {
+            &self.interface
+        };
         write!(
             f,
             "Couldn't listen on {}:{}: {}.",
@@ -220,7 +236,11 @@ pub struct CallbackPanicked {
 
 impl fmt::Display for CallbackPanicked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "A user callback ({}) panicked: {}", self.callback, self.message)
+        write!(
+            f,
+            "A user callback ({}) panicked: {}",
+            self.callback, self.message
+        )
     }
 }
 
@@ -263,7 +283,8 @@ impl std::error::Error for InvalidAddress {}
 
 /// Where a listening or connected socket is bound, for log lines and errors.
 pub(crate) fn describe(addr: Option<SocketAddr>) -> String {
-    addr.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into())
+    addr.map(|a| a.to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]
@@ -272,7 +293,9 @@ mod tests {
 
     #[test]
     fn refused_reads_like_twisted() {
-        let err = ConnectionRefused { os_error: io::Error::from_raw_os_error(111) };
+        let err = ConnectionRefused {
+            os_error: io::Error::from_raw_os_error(111),
+        };
         assert_eq!(
             err.to_string(),
             "Connection was refused by other side: 111: Connection refused."
@@ -281,7 +304,9 @@ mod tests {
 
     #[test]
     fn lost_names_the_os_error() {
-        let err = ConnectionLost { os_error: Some(io::Error::from_raw_os_error(104)) };
+        let err = ConnectionLost {
+            os_error: Some(io::Error::from_raw_os_error(104)),
+        };
         assert_eq!(
             err.to_string(),
             "Connection to the other side was lost in a non-clean fashion: 104: Connection reset by peer."
@@ -297,6 +322,9 @@ mod tests {
             port: 80,
             os_error: io::Error::from_raw_os_error(98),
         };
-        assert_eq!(err.to_string(), "Couldn't listen on any:80: 98: Address already in use.");
+        assert_eq!(
+            err.to_string(),
+            "Couldn't listen on any:80: 98: Address already in use."
+        );
     }
 }

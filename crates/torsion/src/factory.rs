@@ -121,7 +121,8 @@ impl<F: ClientFactory> ClientFactory for Rc<RefCell<F>> {
         self.borrow_mut().started_connecting(connector)
     }
     fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
-        self.borrow_mut().client_connection_failed(connector, reason)
+        self.borrow_mut()
+            .client_connection_failed(connector, reason)
     }
     fn client_connection_lost(&mut self, connector: &Connector, reason: &Failure) {
         self.borrow_mut().client_connection_lost(connector, reason)
@@ -131,7 +132,10 @@ impl<F: ClientFactory> ClientFactory for Rc<RefCell<F>> {
 /// Runs a factory callback with panics caught and logged; re-entry is refused.
 fn guarded<F, R>(cell: &RefCell<F>, name: &'static str, f: impl FnOnce(&mut F) -> R) -> Option<R> {
     let Ok(mut factory) = cell.try_borrow_mut() else {
-        tracing::error!(callback = name, "factory called while already running; skipped");
+        tracing::error!(
+            callback = name,
+            "factory called while already running; skipped"
+        );
         return None;
     };
     match catch_unwind(AssertUnwindSafe(|| f(&mut factory))) {
@@ -188,12 +192,18 @@ impl<F: ClientFactory> AnyClientFactory for RefCell<F> {
         guarded(self, "do_stop", F::do_stop);
     }
     fn started_connecting(&self, connector: &Connector) {
-        guarded(self, "started_connecting", |f| f.started_connecting(connector));
+        guarded(self, "started_connecting", |f| {
+            f.started_connecting(connector)
+        });
     }
     fn connection_failed(&self, connector: &Connector, reason: &Failure) {
-        guarded(self, "client_connection_failed", |f| f.client_connection_failed(connector, reason));
+        guarded(self, "client_connection_failed", |f| {
+            f.client_connection_failed(connector, reason)
+        });
     }
     fn connection_lost(&self, connector: &Connector, reason: &Failure) {
-        guarded(self, "client_connection_lost", |f| f.client_connection_lost(connector, reason));
+        guarded(self, "client_connection_lost", |f| {
+            f.client_connection_lost(connector, reason)
+        });
     }
 }

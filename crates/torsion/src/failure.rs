@@ -32,7 +32,10 @@ pub struct Failure {
 impl Failure {
     /// Wraps `error`.
     pub fn new<E: StdError + 'static>(error: E) -> Failure {
-        Failure { error: Rc::new(error), type_name: short_type_name::<E>() }
+        Failure {
+            error: Rc::new(error),
+            type_name: short_type_name::<E>(),
+        }
     }
 
     /// Builds a failure from a caught panic's payload, naming the callback that panicked.
@@ -136,14 +139,23 @@ mod tests {
     fn display_names_type_and_message() {
         let f = Failure::new(ConnectionLost { os_error: None });
         assert_eq!(f.type_name(), "ConnectionLost");
-        assert!(f.to_string().starts_with("ConnectionLost: Connection to the other side"));
-        assert!(f.downcast_ref::<ConnectionLost>().unwrap().os_error.is_none());
+        assert!(f
+            .to_string()
+            .starts_with("ConnectionLost: Connection to the other side"));
+        assert!(f
+            .downcast_ref::<ConnectionLost>()
+            .unwrap()
+            .os_error
+            .is_none());
     }
 
     #[test]
     fn panic_payloads_become_messages() {
         let f = Failure::from_panic("data_received", Box::new("boom"));
-        assert_eq!(f.get_error_message(), "A user callback (data_received) panicked: boom");
+        assert_eq!(
+            f.get_error_message(),
+            "A user callback (data_received) panicked: boom"
+        );
         let f = Failure::from_panic("timer", Box::new(String::from("bang")));
         assert!(f.get_error_message().ends_with("bang"));
     }

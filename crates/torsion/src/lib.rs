@@ -34,6 +34,7 @@ mod failure;
 mod producer;
 mod protocol;
 mod reactor;
+mod reactor_api;
 mod slab;
 mod tcp;
 pub mod testing;
@@ -47,6 +48,7 @@ pub use protocol::{Cx, Protocol};
 pub use reactor::{
     Descriptor, FileDescriptor, Phase, Reactor, Result, SystemEvent, ThreadHandle, TriggerId,
 };
+pub use reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::Transport;

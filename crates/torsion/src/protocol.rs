@@ -150,7 +150,9 @@ impl<P: Protocol> Cx<P> {
 
 impl<P: Protocol> fmt::Debug for Cx<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cx").field("transport", &self.transport).finish()
+        f.debug_struct("Cx")
+            .field("transport", &self.transport)
+            .finish()
     }
 }
 
@@ -161,11 +163,20 @@ pub(crate) struct Driver<P: Protocol> {
 }
 
 impl<P: Protocol> Driver<P> {
-    pub(crate) fn new(protocol: P, transport: Transport, scheduler: Scheduler) -> Rc<RefCell<Driver<P>>> {
+    pub(crate) fn new(
+        protocol: P,
+        transport: Transport,
+        scheduler: Scheduler,
+    ) -> Rc<RefCell<Driver<P>>> {
         Rc::new_cyclic(|me| {
             RefCell::new(Driver {
                 protocol,
-                cx: Cx { transport, scheduler, me: me.clone(), timers: Vec::new() },
+                cx: Cx {
+                    transport,
+                    scheduler,
+                    me: me.clone(),
+                    timers: Vec::new(),
+                },
             })
         })
     }
@@ -213,7 +224,10 @@ fn call<P: Protocol>(
     f: impl FnOnce(&mut P, &mut Cx<P>),
 ) -> Result<(), Failure> {
     let Ok(mut d) = cell.try_borrow_mut() else {
-        tracing::error!(callback = name, "protocol called while already running; skipped");
+        tracing::error!(
+            callback = name,
+            "protocol called while already running; skipped"
+        );
         return Ok(());
     };
     let Driver { protocol, cx } = &mut *d;
@@ -230,15 +244,21 @@ impl<P: Protocol> ProtocolDriver for RefCell<Driver<P>> {
     }
 
     fn read_connection_lost(&self) -> Result<(), Failure> {
-        call(self, "read_connection_lost", |p, cx| p.read_connection_lost(cx))
+        call(self, "read_connection_lost", |p, cx| {
+            p.read_connection_lost(cx)
+        })
     }
 
     fn write_connection_lost(&self) -> Result<(), Failure> {
-        call(self, "write_connection_lost", |p, cx| p.write_connection_lost(cx))
+        call(self, "write_connection_lost", |p, cx| {
+            p.write_connection_lost(cx)
+        })
     }
 
     fn connection_lost(&self, reason: &Failure) {
-        if let Err(failure) = call(self, "connection_lost", |p, cx| p.connection_lost(cx, reason)) {
+        if let Err(failure) = call(self, "connection_lost", |p, cx| {
+            p.connection_lost(cx, reason)
+        }) {
             tracing::error!(%failure, "connection_lost panicked");
         }
         if let Ok(mut d) = self.try_borrow_mut() {

@@ -21,7 +21,11 @@ pub(crate) struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { slots: Vec::new(), free: Vec::new(), len: 0 }
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -32,20 +36,33 @@ impl<T> Slab<T> {
             let slot = &mut self.slots[index as usize];
             slot.generation = slot.generation.wrapping_add(1);
             slot.value = Some(value);
-            return Key { index, generation: slot.generation };
+            return Key {
+                index,
+                generation: slot.generation,
+            };
         }
         let index = u32::try_from(self.slots.len()).expect("more than 2^32 entries");
-        self.slots.push(Slot { generation: 0, value: Some(value) });
-        Key { index, generation: 0 }
+        self.slots.push(Slot {
+            generation: 0,
+            value: Some(value),
+        });
+        Key {
+            index,
+            generation: 0,
+        }
     }
 
     /// The key the next `insert` will return.
     pub(crate) fn next_key(&self) -> Key {
         match self.free.last() {
-            Some(&index) => {
-                Key { index, generation: self.slots[index as usize].generation.wrapping_add(1) }
-            }
-            None => Key { index: self.slots.len() as u32, generation: 0 },
+            Some(&index) => Key {
+                index,
+                generation: self.slots[index as usize].generation.wrapping_add(1),
+            },
+            None => Key {
+                index: self.slots.len() as u32,
+                generation: 0,
+            },
         }
     }
 
@@ -67,7 +84,13 @@ impl<T> Slab<T> {
     pub(crate) fn get_by_index(&self, index: usize) -> Option<(Key, &T)> {
         let slot = self.slots.get(index)?;
         let value = slot.value.as_ref()?;
-        Some((Key { index: index as u32, generation: slot.generation }, value))
+        Some((
+            Key {
+                index: index as u32,
+                generation: slot.generation,
+            },
+            value,
+        ))
     }
 
     /// The live entry in slot `index`, whatever its generation, with its key.
@@ -75,7 +98,13 @@ impl<T> Slab<T> {
         let slot = self.slots.get_mut(index)?;
         let generation = slot.generation;
         let value = slot.value.as_mut()?;
-        Some((Key { index: index as u32, generation }, value))
+        Some((
+            Key {
+                index: index as u32,
+                generation,
+            },
+            value,
+        ))
     }
 
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
@@ -98,7 +127,10 @@ impl<T> Slab<T> {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.value.is_some())
-            .map(|(i, s)| Key { index: i as u32, generation: s.generation })
+            .map(|(i, s)| Key {
+                index: i as u32,
+                generation: s.generation,
+            })
             .collect()
     }
 }

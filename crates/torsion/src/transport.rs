@@ -43,11 +43,15 @@ enum Backend {
 
 impl Transport {
     pub(crate) fn stream(handle: StreamHandle) -> Transport {
-        Transport { backend: Backend::Stream(handle) }
+        Transport {
+            backend: Backend::Stream(handle),
+        }
     }
 
     pub(crate) fn memory(state: Rc<RefCell<MemoryState>>) -> Transport {
-        Transport { backend: Backend::Memory(state) }
+        Transport {
+            backend: Backend::Memory(state),
+        }
     }
 
     /// Queues `data` to be sent. Ignored once the connection is lost or its writing side
@@ -234,7 +238,11 @@ impl Transport {
     /// # Errors
     ///
     /// Fails if a producer is already registered.
-    pub fn register_producer(&self, producer: SharedProducer, streaming: bool) -> Result<(), Failure> {
+    pub fn register_producer(
+        &self,
+        producer: SharedProducer,
+        streaming: bool,
+    ) -> Result<(), Failure> {
         match &self.backend {
             Backend::Stream(h) => h.register_producer(producer, streaming),
             Backend::Memory(m) => m.borrow_mut().register_producer(producer, streaming),

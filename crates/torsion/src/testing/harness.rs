@@ -46,9 +46,16 @@ impl<P: Protocol> ProtocolHarness<P> {
     /// # Errors
     ///
     /// The panic of `connection_made`, as a failure.
-    pub fn connect(protocol: P, transport: &StringTransport, clock: &impl ReactorTime) -> Result<Self, Failure> {
+    pub fn connect(
+        protocol: P,
+        transport: &StringTransport,
+        clock: &impl ReactorTime,
+    ) -> Result<Self, Failure> {
         let driver = Driver::new(protocol, transport.transport(), clock.scheduler());
-        let harness = ProtocolHarness { driver, transport: transport.clone() };
+        let harness = ProtocolHarness {
+            driver,
+            transport: transport.clone(),
+        };
         harness.check(harness.driver.connection_made())?;
         Ok(harness)
     }
@@ -124,6 +131,8 @@ impl<P: Protocol> ProtocolHarness<P> {
 
 impl<P: Protocol> fmt::Debug for ProtocolHarness<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProtocolHarness").field("transport", &self.transport).finish()
+        f.debug_struct("ProtocolHarness")
+            .field("transport", &self.transport)
+            .finish()
     }
 }

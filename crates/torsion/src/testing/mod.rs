@@ -2,9 +2,13 @@
 //! (Twisted's `proto_helpers` and `task.Clock`).
 
 mod harness;
+mod memory_reactor;
 mod string_transport;
 
 pub use crate::time::Clock;
 pub use harness::ProtocolHarness;
+pub use memory_reactor::{
+    MemoryConnector, MemoryPort, MemoryReactor, TcpClientRecord, TcpEvent, TcpServerRecord,
+};
 pub(crate) use string_transport::MemoryState;
 pub use string_transport::StringTransport;

@@ -48,7 +48,11 @@ impl MemoryState {
         0
     }
 
-    pub(crate) fn register_producer(&mut self, producer: SharedProducer, streaming: bool) -> Result<(), Failure> {
+    pub(crate) fn register_producer(
+        &mut self,
+        producer: SharedProducer,
+        streaming: bool,
+    ) -> Result<(), Failure> {
         if self.producer.is_some() {
             return Err(Failure::new(ProducerAlreadyRegistered));
         }
@@ -92,7 +96,10 @@ impl Default for StringTransport {
 impl StringTransport {
     /// A connected transport between 127.0.0.1:12345 (host) and 127.0.0.1:54321 (peer).
     pub fn new() -> StringTransport {
-        StringTransport::with_addresses(([127, 0, 0, 1], 12345).into(), ([127, 0, 0, 1], 54321).into())
+        StringTransport::with_addresses(
+            ([127, 0, 0, 1], 12345).into(),
+            ([127, 0, 0, 1], 54321).into(),
+        )
     }
 
     /// A connected transport with the given addresses.
@@ -183,6 +190,8 @@ impl StringTransport {
 
 impl fmt::Debug for StringTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StringTransport").field("value", &self.value_str()).finish()
+        f.debug_struct("StringTransport")
+            .field("value", &self.value_str())
+            .finish()
     }
 }

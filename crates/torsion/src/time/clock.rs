@@ -41,7 +41,9 @@ impl Default for Clock {
 impl Clock {
     /// A clock at zero seconds with nothing scheduled.
     pub fn new() -> Clock {
-        Clock { scheduler: Scheduler::fake() }
+        Clock {
+            scheduler: Scheduler::fake(),
+        }
     }
 
     /// Moves time forward by `by` and runs every call now due, in deadline order.
@@ -99,7 +101,9 @@ mod tests {
         let seen = Rc::new(RefCell::new(Vec::new()));
         for secs in [1u64, 3] {
             let (c, s) = (clock.clone(), seen.clone());
-            clock.call_later(Duration::from_secs(secs), move || s.borrow_mut().push(c.seconds()));
+            clock.call_later(Duration::from_secs(secs), move || {
+                s.borrow_mut().push(c.seconds())
+            });
         }
         clock.pump(&[Duration::from_secs(2), Duration::from_secs(2)]);
         assert_eq!(*seen.borrow(), [2.0, 4.0]);

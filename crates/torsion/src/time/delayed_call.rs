@@ -109,7 +109,9 @@ impl DelayedCall {
     /// As [`cancel`](DelayedCall::cancel).
     pub fn reset(&self, delay: Duration) -> Result<(), Failure> {
         let core = self.live_core()?;
-        self.call.when.set(core.now().saturating_add(to_nanos(delay)));
+        self.call
+            .when
+            .set(core.now().saturating_add(to_nanos(delay)));
         core.push(&self.call);
         Ok(())
     }
@@ -121,7 +123,9 @@ impl DelayedCall {
     /// As [`cancel`](DelayedCall::cancel).
     pub fn delay(&self, by: Duration) -> Result<(), Failure> {
         let core = self.live_core()?;
-        self.call.when.set(self.call.when.get().saturating_add(to_nanos(by)));
+        self.call
+            .when
+            .set(self.call.when.get().saturating_add(to_nanos(by)));
         core.push(&self.call);
         Ok(())
     }
@@ -130,7 +134,10 @@ impl DelayedCall {
         match self.call.state.get() {
             CallState::Called => Err(Failure::new(AlreadyCalled)),
             CallState::Cancelled => Err(Failure::new(AlreadyCancelled)),
-            CallState::Pending => self.core.upgrade().ok_or_else(|| Failure::new(AlreadyCancelled)),
+            CallState::Pending => self
+                .core
+                .upgrade()
+                .ok_or_else(|| Failure::new(AlreadyCancelled)),
         }
     }
 }
@@ -152,7 +159,9 @@ mod tests {
     use std::rc::Rc;
     use std::time::Duration;
 
-    fn recorder() -> (Rc<RefCell<Vec<&'static str>>>, impl Fn(&'static str) -> Box<dyn FnOnce()>) {
+    type Log = Rc<RefCell<Vec<&'static str>>>;
+
+    fn recorder() -> (Log, impl Fn(&'static str) -> Box<dyn FnOnce()>) {
         let log = Rc::new(RefCell::new(Vec::new()));
         let l = log.clone();
         (log, move |name| {
@@ -193,7 +202,10 @@ mod tests {
         let clock = Clock::new();
         let call = clock.call_later(Duration::ZERO, || {});
         clock.advance(Duration::ZERO);
-        assert!(call.cancel().unwrap_err().check::<crate::error::AlreadyCalled>());
+        assert!(call
+            .cancel()
+            .unwrap_err()
+            .check::<crate::error::AlreadyCalled>());
         assert!(call.reset(Duration::from_secs(1)).is_err());
     }
 

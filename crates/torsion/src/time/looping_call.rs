@@ -114,7 +114,9 @@ impl Inner {
                 return;
             }
             let elapsed = this.scheduler.core.now().saturating_sub(st.start);
-            let index = elapsed.checked_div(st.interval).unwrap_or(st.last_index + 1);
+            let index = elapsed
+                .checked_div(st.interval)
+                .unwrap_or(st.last_index + 1);
             let count = index.saturating_sub(st.last_index).max(1);
             (count, index)
         };
@@ -141,7 +143,9 @@ impl Inner {
     fn schedule(this: &Rc<Inner>, index: u64) {
         let mut st = this.state.borrow_mut();
         let now = this.scheduler.core.now();
-        let next = st.start.saturating_add(st.interval.saturating_mul(index + 1));
+        let next = st
+            .start
+            .saturating_add(st.interval.saturating_mul(index + 1));
         let delay = Duration::from_nanos(next.saturating_sub(now));
         let me = this.clone();
         st.call = Some(this.scheduler.call_later(delay, move || Inner::tick(&me)));
@@ -164,7 +168,9 @@ mod tests {
     use crate::testing::Clock;
     use std::cell::Cell;
 
-    fn counting(clock: &Clock) -> (LoopingCall, Rc<RefCell<Vec<(f64, u64)>>>) {
+    type Calls = Rc<RefCell<Vec<(f64, u64)>>>;
+
+    fn counting(clock: &Clock) -> (LoopingCall, Calls) {
         let log = Rc::new(RefCell::new(Vec::new()));
         let (l, c) = (log.clone(), clock.clone());
         let lc = LoopingCall::with_count(clock, move |n| l.borrow_mut().push((c.seconds(), n)));

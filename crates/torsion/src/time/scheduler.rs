@@ -46,7 +46,9 @@ pub struct Scheduler {
 
 impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scheduler").field("seconds", &self.seconds()).finish()
+        f.debug_struct("Scheduler")
+            .field("seconds", &self.seconds())
+            .finish()
     }
 }
 
@@ -66,19 +68,29 @@ impl ReactorTime for Scheduler {
 
 impl Scheduler {
     pub(crate) fn real() -> Scheduler {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         Scheduler {
-            core: Rc::new(TimeCore::new(Source::Real { start: Instant::now(), wall_at_start: wall })),
+            core: Rc::new(TimeCore::new(Source::Real {
+                start: Instant::now(),
+                wall_at_start: wall,
+            })),
         }
     }
 
     pub(crate) fn fake() -> Scheduler {
-        Scheduler { core: Rc::new(TimeCore::new(Source::Fake(Cell::new(0)))) }
+        Scheduler {
+            core: Rc::new(TimeCore::new(Source::Fake(Cell::new(0)))),
+        }
     }
 }
 
 enum Source {
-    Real { start: Instant, wall_at_start: Duration },
+    Real {
+        start: Instant,
+        wall_at_start: Duration,
+    },
     Fake(Cell<u64>),
 }
 
@@ -128,7 +140,10 @@ pub(crate) struct TimeCore {
 
 impl TimeCore {
     fn new(source: Source) -> TimeCore {
-        TimeCore { source, queue: RefCell::new(Queue::default()) }
+        TimeCore {
+            source,
+            queue: RefCell::new(Queue::default()),
+        }
     }
 
     pub(crate) fn now(&self) -> Nanos {
@@ -156,7 +171,11 @@ impl TimeCore {
         }
     }
 
-    pub(crate) fn call_later(core: &Rc<TimeCore>, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
+    pub(crate) fn call_later(
+        core: &Rc<TimeCore>,
+        delay: Duration,
+        f: Box<dyn FnOnce()>,
+    ) -> DelayedCall {
         let when = core.now().saturating_add(to_nanos(delay));
         let call = Rc::new(PendingCall::new(when, f));
         core.push(&call);
@@ -172,7 +191,11 @@ impl TimeCore {
         if call.seq.replace(Some(seq)).is_some() {
             q.stale += 1;
         }
-        q.heap.push(Entry { when: call.when.get(), seq, call: call.clone() });
+        q.heap.push(Entry {
+            when: call.when.get(),
+            seq,
+            call: call.clone(),
+        });
     }
 
     pub(crate) fn forget(&self) {
@@ -199,7 +222,8 @@ impl TimeCore {
 
     /// How long until the next call is due (zero if one is due now).
     pub(crate) fn time_to_next(&self) -> Option<Duration> {
-        self.next_deadline().map(|when| Duration::from_nanos(when.saturating_sub(self.now())))
+        self.next_deadline()
+            .map(|when| Duration::from_nanos(when.saturating_sub(self.now())))
     }
 
     /// Runs every call due by now. With `only_existing`, calls scheduled while this runs
@@ -255,14 +279,19 @@ mod tests {
     #[test]
     fn real_seconds_are_wall_clock() {
         let s = Scheduler::real();
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
         assert!((s.seconds() - wall).abs() < 5.0);
     }
 
     #[test]
     fn stale_entries_are_compacted() {
         let s = Scheduler::fake();
-        let calls: Vec<_> = (0..1000).map(|_| s.call_later(Duration::from_secs(1), || {})).collect();
+        let calls: Vec<_> = (0..1000)
+            .map(|_| s.call_later(Duration::from_secs(1), || {}))
+            .collect();
         for c in &calls {
             c.cancel().unwrap();
         }

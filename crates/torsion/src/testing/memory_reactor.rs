@@ -1,0 +1,846 @@
+//! [`MemoryReactor`]: a reactor that records `listen_tcp` and `connect_tcp` calls and
+//! opens no socket (Twisted's `MemoryReactorClock`).
+
+use std::any::{type_name, Any};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use crate::error::{CannotListenError, InvalidAddress};
+use crate::factory::AnyFactory;
+use crate::reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
+use crate::time::{Clock, ReactorTime, Scheduler};
+use crate::{ClientFactory, ConnectOptions, Destination, Factory, Failure, ListenOptions};
+
+/// The first port number handed out when port 0 is asked for.
+const FIRST_MADE_UP_PORT: u16 = 40000;
+
+/// A reactor for unit tests: it records every `listen_tcp` and `connect_tcp` call, opens
+/// no socket, and keeps time on a fake [`Clock`] (Twisted's `MemoryReactorClock`).
+///
+/// Code written against [`ReactorTcp`] and [`ReactorTime`] runs on it unchanged. A test
+/// then checks what was asked for ([`tcp_servers`](MemoryReactor::tcp_servers),
+/// [`tcp_clients`](MemoryReactor::tcp_clients), [`events`](MemoryReactor::events)), gets a
+/// protocol from a recorded factory with `build_protocol`, and drives it with a
+/// [`ProtocolHarness`](super::ProtocolHarness) on a [`StringTransport`](super::StringTransport).
+///
+/// What it does, compared with the real [`Reactor`](crate::Reactor):
+///
+/// - `listen_tcp` checks the interface and refuses a port that a recorded port already
+///   listens on (unless both set `reuse_port`), calls the factory's `do_start` before it
+///   returns, and answers a made-up port number (from 40000 up) when 0 is asked for.
+///   [`MemoryPort::stop_listening`] schedules `do_stop` on the clock with no delay: it runs
+///   on the next [`advance`](MemoryReactor::advance).
+/// - `connect_tcp` never connects and calls no [`ClientFactory`] method: those callbacks
+///   take the real [`Connector`](crate::Connector), which a memory reactor cannot make. A
+///   test plays the outcome itself: it builds the protocol from the record (a successful
+///   connection) or calls its own factory's methods.
+/// - Timers ([`ReactorTime::call_later`]) run when the test advances the clock.
+///
+/// `MemoryReactor` is a cheap handle: clones share the same records and clock.
+///
+/// # Examples
+///
+/// ```
+/// use torsion::testing::{MemoryReactor, ProtocolHarness, StringTransport};
+/// use torsion::{Cx, Failure, ListenOptions, Protocol, ReactorTcp};
+///
+/// struct Hello;
+/// impl Protocol for Hello {
+///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+///         cx.transport().write(b"hello\n");
+///     }
+/// }
+///
+/// // The code under test only knows it has some reactor.
+/// fn serve(reactor: &impl ReactorTcp) -> Result<(), Failure> {
+///     let options = ListenOptions { interface: "127.0.0.1".into(), ..ListenOptions::default() };
+///     reactor.listen_tcp_with(8080, |_peer| Some(Hello), options)?;
+///     Ok(())
+/// }
+///
+/// let reactor = MemoryReactor::new();
+/// serve(&reactor)?;
+/// let server = &reactor.tcp_servers()[0];
+/// assert_eq!((server.port, server.interface.as_str()), (8080, "127.0.0.1"));
+///
+/// // Accept a pretend connection and drive its protocol.
+/// let st = StringTransport::new();
+/// let protocol = server.build_protocol::<Hello>(st.transport().get_peer()).expect("accepted");
+/// let _h = ProtocolHarness::connect(protocol, &st, &reactor)?;
+/// assert_eq!(st.value(), b"hello\n");
+/// # Ok::<(), Failure>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryReactor {
+    state: Rc<State>,
+}
+
+#[derive(Default)]
+struct State {
+    clock: Clock,
+    servers: RefCell<Vec<TcpServerRecord>>,
+    clients: RefCell<Vec<TcpClientRecord>>,
+    events: RefCell<Vec<TcpEvent>>,
+    made_up_ports: Cell<u16>,
+    listen_error: RefCell<Option<Failure>>,
+    running: Cell<bool>,
+    has_run: Cell<bool>,
+    has_stopped: Cell<bool>,
+    when_running: RefCell<Vec<Box<dyn FnOnce()>>>,
+}
+
+impl State {
+    fn record(&self, event: TcpEvent) {
+        self.events.borrow_mut().push(event);
+    }
+
+    /// Whether a recorded port still listens where `ip:port` would.
+    fn port_taken(&self, ip: IpAddr, port: u16, reuse_port: bool) -> bool {
+        self.servers.borrow().iter().any(|s| {
+            let host = s.shared.host;
+            s.shared.listening.get()
+                && host.port() == port
+                && (host.ip() == ip || host.ip().is_unspecified() || ip.is_unspecified())
+                && !(reuse_port && s.reuse_port)
+        })
+    }
+
+    /// A port number no recorded listening port uses, for a request for port 0.
+    fn made_up_port(&self, ip: IpAddr) -> u16 {
+        loop {
+            let port = self.made_up_ports.get().max(FIRST_MADE_UP_PORT);
+            self.made_up_ports
+                .set(port.checked_add(1).unwrap_or(FIRST_MADE_UP_PORT));
+            if !self.port_taken(ip, port, false) {
+                return port;
+            }
+        }
+    }
+}
+
+/// One call made on a [`MemoryReactor`] or on a handle it returned, in the order made.
+///
+/// `server` and `client` are indices into [`MemoryReactor::tcp_servers`] and
+/// [`MemoryReactor::tcp_clients`].
+///
+/// # Examples
+///
+/// ```
+/// use torsion::testing::{MemoryReactor, TcpEvent};
+/// use torsion::{Protocol, ReactorTcp};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// let reactor = MemoryReactor::new();
+/// let port = reactor.listen_tcp(2000, |_peer| Some(Quiet))?;
+/// port.stop_listening();
+/// assert_eq!(
+///     reactor.events(),
+///     [TcpEvent::Listen { server: 0, port: 2000 }, TcpEvent::StopListening { server: 0 }]
+/// );
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpEvent {
+    /// `listen_tcp` succeeded, for the `port` asked for.
+    Listen {
+        /// Index of the [`TcpServerRecord`].
+        server: usize,
+        /// The port asked for (0 included).
+        port: u16,
+    },
+    /// `connect_tcp` was called.
+    Connect {
+        /// Index of the [`TcpClientRecord`].
+        client: usize,
+        /// Where to.
+        destination: Destination,
+    },
+    /// [`MemoryPort::stop_listening`] stopped a listening port.
+    StopListening {
+        /// Index of the [`TcpServerRecord`].
+        server: usize,
+    },
+    /// [`MemoryConnector::stop_connecting`] was called (first time only).
+    StopConnecting {
+        /// Index of the [`TcpClientRecord`].
+        client: usize,
+    },
+    /// [`MemoryConnector::disconnect`] was called (first time only).
+    Disconnect {
+        /// Index of the [`TcpClientRecord`].
+        client: usize,
+    },
+}
+
+type Builder<P> = Box<dyn Fn(SocketAddr) -> Option<P>>;
+
+/// A factory kept by type-erased handles, with typed ways back to it.
+struct ErasedFactory {
+    /// The `Rc<RefCell<F>>`.
+    factory: Rc<dyn Any>,
+    /// A `Builder<F::Protocol>`.
+    builder: Box<dyn Any>,
+    factory_type: &'static str,
+    protocol_type: &'static str,
+}
+
+impl ErasedFactory {
+    fn server<F: Factory>(factory: &Rc<RefCell<F>>) -> ErasedFactory {
+        let f = factory.clone();
+        let builder: Builder<F::Protocol> =
+            Box::new(move |addr| f.borrow_mut().build_protocol(addr));
+        ErasedFactory::new(factory, builder)
+    }
+
+    fn client<F: ClientFactory>(factory: &Rc<RefCell<F>>) -> ErasedFactory {
+        let f = factory.clone();
+        let builder: Builder<F::Protocol> =
+            Box::new(move |addr| f.borrow_mut().build_protocol(addr));
+        ErasedFactory::new(factory, builder)
+    }
+
+    fn new<F: 'static, P: 'static>(factory: &Rc<RefCell<F>>, builder: Builder<P>) -> ErasedFactory {
+        ErasedFactory {
+            factory: factory.clone(),
+            builder: Box::new(builder),
+            factory_type: type_name::<F>(),
+            protocol_type: type_name::<P>(),
+        }
+    }
+
+    fn factory<F: 'static>(&self) -> Option<Rc<RefCell<F>>> {
+        self.factory.clone().downcast::<RefCell<F>>().ok()
+    }
+
+    fn build_protocol<P: 'static>(&self, addr: SocketAddr) -> Option<P> {
+        let Some(builder) = self.builder.downcast_ref::<Builder<P>>() else {
+            panic!(
+                "the recorded factory {} builds {}, not {}",
+                self.factory_type,
+                self.protocol_type,
+                type_name::<P>()
+            );
+        };
+        builder(addr)
+    }
+}
+
+struct ServerShared {
+    index: usize,
+    host: SocketAddr,
+    factory: ErasedFactory,
+    lifecycle: Rc<dyn AnyFactory>,
+    listening: Cell<bool>,
+}
+
+/// What one `listen_tcp` call on a [`MemoryReactor`] asked for (Twisted's
+/// `MemoryReactor.tcpServers` entries), and the factory it was given.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::net::SocketAddr;
+/// use std::rc::Rc;
+/// use torsion::testing::MemoryReactor;
+/// use torsion::{Factory, Protocol, ReactorTcp};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// #[derive(Default)]
+/// struct Counting { built: usize }
+/// impl Factory for Counting {
+///     type Protocol = Quiet;
+///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///         self.built += 1;
+///         Some(Quiet)
+///     }
+/// }
+///
+/// let reactor = MemoryReactor::new();
+/// reactor.listen_tcp(25, Counting::default())?;
+/// let record = &reactor.tcp_servers()[0];
+/// assert_eq!((record.port, record.backlog), (25, 50));
+///
+/// let peer: SocketAddr = "10.1.2.3:4567".parse().unwrap();
+/// assert!(record.build_protocol::<Quiet>(peer).is_some());
+/// let factory: Rc<RefCell<Counting>> = record.factory::<Counting>().expect("a Counting");
+/// assert_eq!(factory.borrow().built, 1);
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+#[derive(Clone)]
+pub struct TcpServerRecord {
+    /// The port asked for (0 included; see [`host`](TcpServerRecord::host) for the one
+    /// handed out).
+    pub port: u16,
+    /// The interface asked for (`""` for every IPv4 interface).
+    pub interface: String,
+    /// The backlog asked for.
+    pub backlog: i32,
+    /// Whether `SO_REUSEPORT` was asked for.
+    pub reuse_port: bool,
+    shared: Rc<ServerShared>,
+}
+
+impl TcpServerRecord {
+    /// The factory as it was given, if it is an `F`.
+    ///
+    /// Named factory types only: a closure's type cannot be written, so reach a closure
+    /// factory through [`build_protocol`](TcpServerRecord::build_protocol).
+    pub fn factory<F: 'static>(&self) -> Option<Rc<RefCell<F>>> {
+        self.shared.factory.factory::<F>()
+    }
+
+    /// Asks the factory for the protocol of a connection from `peer`, as the reactor
+    /// would on `accept`; `None` means the factory refused the connection.
+    ///
+    /// # Panics
+    ///
+    /// If the factory builds another protocol type than `P` (the message names both), if
+    /// the factory is borrowed (through [`factory`](TcpServerRecord::factory)) during
+    /// the call, or if its `build_protocol` panics.
+    pub fn build_protocol<P: 'static>(&self, peer: SocketAddr) -> Option<P> {
+        self.shared.factory.build_protocol(peer)
+    }
+
+    /// The address the port got (the interface and port asked for, or a made-up port for
+    /// port 0).
+    pub fn host(&self) -> SocketAddr {
+        self.shared.host
+    }
+
+    /// Whether the port still listens (no `stop_listening` yet).
+    pub fn listening(&self) -> bool {
+        self.shared.listening.get()
+    }
+}
+
+impl fmt::Debug for TcpServerRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpServerRecord")
+            .field("port", &self.port)
+            .field("interface", &self.interface)
+            .field("backlog", &self.backlog)
+            .field("reuse_port", &self.reuse_port)
+            .field("factory", &self.shared.factory.factory_type)
+            .field("listening", &self.listening())
+            .finish()
+    }
+}
+
+struct ClientShared {
+    index: usize,
+    destination: Destination,
+    factory: ErasedFactory,
+    stopped_connecting: Cell<bool>,
+    disconnected: Cell<bool>,
+}
+
+/// What one `connect_tcp` call on a [`MemoryReactor`] asked for (Twisted's
+/// `MemoryReactor.tcpClients` entries), and the factory it was given.
+///
+/// # Examples
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use std::time::Duration;
+/// use torsion::testing::MemoryReactor;
+/// use torsion::{ClientFactory, ConnectOptions, Protocol, ReactorTcp};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// struct Once;
+/// impl ClientFactory for Once {
+///     type Protocol = Quiet;
+///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///         Some(Quiet)
+///     }
+/// }
+///
+/// let reactor = MemoryReactor::new();
+/// let options = ConnectOptions { timeout: Some(Duration::from_secs(3)), bind_address: None };
+/// reactor.connect_tcp_with("db.internal", 5432, Once, options);
+/// let record = &reactor.tcp_clients()[0];
+/// assert_eq!((record.host.as_str(), record.port), ("db.internal", 5432));
+/// assert_eq!(record.timeout, Some(Duration::from_secs(3)));
+/// assert!(record.factory::<Once>().is_some());
+/// ```
+#[derive(Clone)]
+pub struct TcpClientRecord {
+    /// The host name or address asked for.
+    pub host: String,
+    /// The port asked for.
+    pub port: u16,
+    /// The connect timeout asked for.
+    pub timeout: Option<Duration>,
+    /// The local address to bind first, if one was asked for.
+    pub bind_address: Option<SocketAddr>,
+    shared: Rc<ClientShared>,
+    reactor: Weak<State>,
+}
+
+impl TcpClientRecord {
+    /// The factory as it was given, if it is an `F` (a factory passed as
+    /// `Rc<RefCell<G>>` is an `F = Rc<RefCell<G>>`; keeping a clone of your own is simpler).
+    pub fn factory<F: 'static>(&self) -> Option<Rc<RefCell<F>>> {
+        self.shared.factory.factory::<F>()
+    }
+
+    /// Asks the factory for the protocol of an established connection to `peer`, as the
+    /// reactor would once connected; `None` means the factory declined.
+    ///
+    /// # Panics
+    ///
+    /// As [`TcpServerRecord::build_protocol`].
+    pub fn build_protocol<P: 'static>(&self, peer: SocketAddr) -> Option<P> {
+        self.shared.factory.build_protocol(peer)
+    }
+
+    /// The connector `connect_tcp` returned.
+    pub fn connector(&self) -> MemoryConnector {
+        MemoryConnector {
+            shared: self.shared.clone(),
+            reactor: self.reactor.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for TcpClientRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpClientRecord")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("timeout", &self.timeout)
+            .field("bind_address", &self.bind_address)
+            .field("factory", &self.shared.factory.factory_type)
+            .finish()
+    }
+}
+
+/// The listening port a [`MemoryReactor`] hands out: nothing listens, but the calls are
+/// recorded.
+///
+/// # Examples
+///
+/// ```
+/// use torsion::testing::MemoryReactor;
+/// use torsion::{Protocol, ReactorTcp};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// let reactor = MemoryReactor::new();
+/// let port = reactor.listen_tcp(0, |_peer| Some(Quiet))?;
+/// assert_ne!(port.get_host().port(), 0); // a made-up port
+/// port.stop_listening();
+/// assert!(!port.listening());
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+#[derive(Clone)]
+pub struct MemoryPort {
+    shared: Rc<ServerShared>,
+    reactor: Weak<State>,
+}
+
+impl MemoryPort {
+    /// The address the port got: the interface asked for (`0.0.0.0` for `""`) and the
+    /// port asked for, or a made-up one for port 0.
+    pub fn get_host(&self) -> SocketAddr {
+        self.shared.host
+    }
+
+    /// Marks the port stopped and records [`TcpEvent::StopListening`]; the factory's
+    /// `do_stop` runs on the reactor's clock with no delay, so on the next
+    /// [`MemoryReactor::advance`]. Stopping twice does nothing.
+    pub fn stop_listening(&self) {
+        if !self.shared.listening.replace(false) {
+            return;
+        }
+        let Some(state) = self.reactor.upgrade() else {
+            return;
+        };
+        state.record(TcpEvent::StopListening {
+            server: self.shared.index,
+        });
+        let lifecycle = self.shared.lifecycle.clone();
+        state
+            .clock
+            .call_later(Duration::ZERO, move || lifecycle.do_stop());
+    }
+
+    /// Whether the port still listens.
+    pub fn listening(&self) -> bool {
+        self.shared.listening.get()
+    }
+}
+
+impl PortHandle for MemoryPort {
+    fn get_host(&self) -> SocketAddr {
+        MemoryPort::get_host(self)
+    }
+
+    fn stop_listening(&self) {
+        MemoryPort::stop_listening(self)
+    }
+}
+
+impl fmt::Debug for MemoryPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryPort")
+            .field("host", &self.shared.host)
+            .field("listening", &self.listening())
+            .finish()
+    }
+}
+
+/// The connector a [`MemoryReactor`] hands out: it never connects; it records what is
+/// asked of it.
+///
+/// The factory's [`ClientFactory`] callbacks cannot be called from here, since they take
+/// the real [`Connector`](crate::Connector): to play a successful connection, build the
+/// protocol from [`TcpClientRecord::build_protocol`] and drive it with a
+/// [`ProtocolHarness`](super::ProtocolHarness); to play a failure, call the test's own
+/// factory.
+///
+/// # Examples
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use torsion::testing::{MemoryReactor, TcpEvent};
+/// use torsion::{ClientFactory, Protocol, ReactorTcp};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// struct Once;
+/// impl ClientFactory for Once {
+///     type Protocol = Quiet;
+///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///         Some(Quiet)
+///     }
+/// }
+///
+/// let reactor = MemoryReactor::new();
+/// let connector = reactor.connect_tcp("::1", 443, Once);
+/// assert_eq!(connector.get_destination().to_string(), "[::1]:443");
+/// connector.disconnect();
+/// assert!(connector.disconnected());
+/// assert_eq!(reactor.events()[1], TcpEvent::Disconnect { client: 0 });
+/// ```
+#[derive(Clone)]
+pub struct MemoryConnector {
+    shared: Rc<ClientShared>,
+    reactor: Weak<State>,
+}
+
+impl MemoryConnector {
+    /// Where the connection was to go, as given.
+    pub fn get_destination(&self) -> Destination {
+        self.shared.destination.clone()
+    }
+
+    /// Records that the attempt was abandoned ([`TcpEvent::StopConnecting`], once).
+    pub fn stop_connecting(&self) {
+        if !self.shared.stopped_connecting.replace(true) {
+            self.record(TcpEvent::StopConnecting {
+                client: self.shared.index,
+            });
+        }
+    }
+
+    /// Records that the connection was to be closed ([`TcpEvent::Disconnect`], once).
+    pub fn disconnect(&self) {
+        if !self.shared.disconnected.replace(true) {
+            self.record(TcpEvent::Disconnect {
+                client: self.shared.index,
+            });
+        }
+    }
+
+    /// Whether [`stop_connecting`](MemoryConnector::stop_connecting) was called.
+    pub fn stopped_connecting(&self) -> bool {
+        self.shared.stopped_connecting.get()
+    }
+
+    /// Whether [`disconnect`](MemoryConnector::disconnect) was called.
+    pub fn disconnected(&self) -> bool {
+        self.shared.disconnected.get()
+    }
+
+    fn record(&self, event: TcpEvent) {
+        if let Some(state) = self.reactor.upgrade() {
+            state.record(event);
+        }
+    }
+}
+
+impl ConnectorHandle for MemoryConnector {
+    fn get_destination(&self) -> Destination {
+        MemoryConnector::get_destination(self)
+    }
+
+    fn stop_connecting(&self) {
+        MemoryConnector::stop_connecting(self)
+    }
+
+    fn disconnect(&self) {
+        MemoryConnector::disconnect(self)
+    }
+}
+
+impl fmt::Debug for MemoryConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryConnector")
+            .field("destination", &self.shared.destination)
+            .field("stopped_connecting", &self.stopped_connecting())
+            .field("disconnected", &self.disconnected())
+            .finish()
+    }
+}
+
+impl MemoryReactor {
+    /// A reactor with nothing recorded, its clock at zero seconds, not running.
+    pub fn new() -> MemoryReactor {
+        MemoryReactor::default()
+    }
+
+    /// The fake clock this reactor's timers run on.
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// Moves the clock forward by `by` and runs every call now due (see [`Clock::advance`]).
+    pub fn advance(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+
+    /// Every `listen_tcp` call that succeeded, in order.
+    pub fn tcp_servers(&self) -> Vec<TcpServerRecord> {
+        self.state.servers.borrow().clone()
+    }
+
+    /// Every `connect_tcp` call, in order.
+    pub fn tcp_clients(&self) -> Vec<TcpClientRecord> {
+        self.state.clients.borrow().clone()
+    }
+
+    /// Every recorded call, in the order made.
+    pub fn events(&self) -> Vec<TcpEvent> {
+        self.state.events.borrow().clone()
+    }
+
+    /// Makes the next `listen_tcp` call fail with `reason` (records nothing, calls no
+    /// factory method), to test how code copes with a port it cannot get.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use torsion::error::CannotListenError;
+    /// use torsion::testing::MemoryReactor;
+    /// use torsion::{Failure, Protocol, ReactorTcp};
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet {}
+    ///
+    /// let reactor = MemoryReactor::new();
+    /// let os_error = io::Error::from(io::ErrorKind::PermissionDenied);
+    /// reactor.fail_next_listen(Failure::new(CannotListenError { interface: String::new(), port: 80, os_error }));
+    /// let err = reactor.listen_tcp(80, |_peer| Some(Quiet)).unwrap_err();
+    /// assert!(err.check::<CannotListenError>());
+    /// assert!(reactor.listen_tcp(80, |_peer| Some(Quiet)).is_ok());
+    /// ```
+    pub fn fail_next_listen(&self, reason: Failure) {
+        *self.state.listen_error.borrow_mut() = Some(reason);
+    }
+
+    /// Calls `f` once the reactor runs: at once if [`run`](MemoryReactor::run) was called
+    /// and [`stop`](MemoryReactor::stop) was not, otherwise from `run`.
+    pub fn call_when_running(&self, f: impl FnOnce() + 'static) {
+        if self.running() {
+            f();
+        } else {
+            self.state.when_running.borrow_mut().push(Box::new(f));
+        }
+    }
+
+    /// Marks the reactor running and calls the [`call_when_running`](MemoryReactor::call_when_running)
+    /// functions in the order given, then returns: there is no loop to run. The reactor
+    /// counts as running until [`stop`](MemoryReactor::stop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::testing::MemoryReactor;
+    ///
+    /// let reactor = MemoryReactor::new();
+    /// let r = reactor.clone();
+    /// reactor.call_when_running(move || r.stop());
+    /// reactor.run();
+    /// assert!(reactor.has_run() && reactor.has_stopped() && !reactor.running());
+    /// ```
+    pub fn run(&self) {
+        self.state.running.set(true);
+        self.state.has_run.set(true);
+        let hooks = std::mem::take(&mut *self.state.when_running.borrow_mut());
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    /// Records that the reactor was asked to stop; it no longer counts as running.
+    pub fn stop(&self) {
+        self.state.running.set(false);
+        self.state.has_stopped.set(true);
+    }
+
+    /// Whether [`run`](MemoryReactor::run) was called and [`stop`](MemoryReactor::stop)
+    /// was not since.
+    pub fn running(&self) -> bool {
+        self.state.running.get()
+    }
+
+    /// Whether [`run`](MemoryReactor::run) was ever called.
+    pub fn has_run(&self) -> bool {
+        self.state.has_run.get()
+    }
+
+    /// Whether [`stop`](MemoryReactor::stop) was ever called.
+    pub fn has_stopped(&self) -> bool {
+        self.state.has_stopped.get()
+    }
+}
+
+impl ReactorTime for MemoryReactor {
+    fn scheduler(&self) -> Scheduler {
+        self.state.clock.scheduler()
+    }
+}
+
+impl ReactorTcp for MemoryReactor {
+    type Port = MemoryPort;
+    type Connector = MemoryConnector;
+
+    /// Records the call and calls the factory's `do_start`; see [`MemoryReactor`].
+    fn listen_tcp_with<F: Factory>(
+        &self,
+        port: u16,
+        factory: F,
+        options: ListenOptions,
+    ) -> Result<MemoryPort, Failure> {
+        let state = &self.state;
+        if let Some(reason) = state.listen_error.borrow_mut().take() {
+            return Err(reason);
+        }
+        let ip: IpAddr = if options.interface.is_empty() {
+            Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            options.interface.parse().map_err(|_| {
+                Failure::new(InvalidAddress {
+                    address: options.interface.clone(),
+                })
+            })?
+        };
+        if port != 0 && state.port_taken(ip, port, options.reuse_port) {
+            let os_error = io::Error::from(io::ErrorKind::AddrInUse);
+            return Err(Failure::new(CannotListenError {
+                interface: options.interface,
+                port,
+                os_error,
+            }));
+        }
+        let host = SocketAddr::new(
+            ip,
+            if port == 0 {
+                state.made_up_port(ip)
+            } else {
+                port
+            },
+        );
+        let factory = Rc::new(RefCell::new(factory));
+        let index = state.servers.borrow().len();
+        let shared = Rc::new(ServerShared {
+            index,
+            host,
+            factory: ErasedFactory::server(&factory),
+            lifecycle: factory,
+            listening: Cell::new(true),
+        });
+        state.servers.borrow_mut().push(TcpServerRecord {
+            port,
+            interface: options.interface,
+            backlog: options.backlog,
+            reuse_port: options.reuse_port,
+            shared: shared.clone(),
+        });
+        state.record(TcpEvent::Listen {
+            server: index,
+            port,
+        });
+        shared.lifecycle.do_start();
+        Ok(MemoryPort {
+            shared,
+            reactor: Rc::downgrade(&self.state),
+        })
+    }
+
+    /// Records the call; calls no factory method (see [`MemoryConnector`]).
+    fn connect_tcp_with<F: ClientFactory>(
+        &self,
+        host: &str,
+        port: u16,
+        factory: F,
+        options: ConnectOptions,
+    ) -> MemoryConnector {
+        let state = &self.state;
+        let index = state.clients.borrow().len();
+        let destination = Destination {
+            host: host.to_string(),
+            port,
+        };
+        let shared = Rc::new(ClientShared {
+            index,
+            destination: destination.clone(),
+            factory: ErasedFactory::client(&Rc::new(RefCell::new(factory))),
+            stopped_connecting: Cell::new(false),
+            disconnected: Cell::new(false),
+        });
+        let record = TcpClientRecord {
+            host: host.to_string(),
+            port,
+            timeout: options.timeout,
+            bind_address: options.bind_address,
+            shared,
+            reactor: Rc::downgrade(&self.state),
+        };
+        let connector = record.connector();
+        state.clients.borrow_mut().push(record);
+        state.record(TcpEvent::Connect {
+            client: index,
+            destination,
+        });
+        connector
+    }
+}
+
+impl fmt::Debug for MemoryReactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryReactor")
+            .field("seconds", &self.seconds())
+            .field("tcp_servers", &self.state.servers.borrow().len())
+            .field("tcp_clients", &self.state.clients.borrow().len())
+            .field("running", &self.running())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;
