@@ -21,8 +21,17 @@ impl Drop for Server {
 
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let path = exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("examples").join(name);
-    assert!(path.exists(), "{} is missing: run `cargo test`, which builds the examples", path.display());
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test`, which builds the examples",
+        path.display()
+    );
     path
 }
 
@@ -53,7 +62,11 @@ fn emfile_is_retried_with_backoff_and_recovers() {
     let server = Server(child);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
     let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
     let target = ("127.0.0.1", port);
 
@@ -65,7 +78,12 @@ fn emfile_is_retried_with_backoff_and_recovers() {
         clients.push(c);
     }
     // Some were served, the rest wait in the backlog while accept fails.
-    let served = clients.iter_mut().take(3).map(|c| echo_once(c, b"ping").is_ok()).filter(|ok| *ok).count();
+    let served = clients
+        .iter_mut()
+        .take(3)
+        .map(|c| echo_once(c, b"ping").is_ok())
+        .filter(|ok| *ok)
+        .count();
     assert_eq!(served, 3, "the first connections are served");
     std::thread::sleep(Duration::from_secs(2));
 
@@ -73,7 +91,10 @@ fn emfile_is_retried_with_backoff_and_recovers() {
     let mut last = clients.pop().unwrap();
     clients.clear();
     let started = Instant::now();
-    assert_eq!(echo_once(&mut last, b"after").expect("served after recovery"), b"after");
+    assert_eq!(
+        echo_once(&mut last, b"after").expect("served after recovery"),
+        b"after"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 
     drop(server);
@@ -83,5 +104,8 @@ fn emfile_is_retried_with_backoff_and_recovers() {
     assert!(failures >= 1, "EMFILE was logged: {log}");
     // A spinning accept loop would log thousands of lines in two seconds; backoff
     // (10 ms doubling to 1 s) logs a handful.
-    assert!(failures < 30, "accept was retried {failures} times in ~2 s: it spins");
+    assert!(
+        failures < 30,
+        "accept was retried {failures} times in ~2 s: it spins"
+    );
 }

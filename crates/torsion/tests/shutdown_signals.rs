@@ -18,8 +18,17 @@ impl Drop for Server {
 
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let path = exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("examples").join(name);
-    assert!(path.exists(), "{} is missing: run `cargo test`, which builds the examples", path.display());
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test`, which builds the examples",
+        path.display()
+    );
     path
 }
 
@@ -31,17 +40,30 @@ fn stops_on(signal: &str) {
         .spawn()
         .expect("start echo_server");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().expect("listening line");
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("listening line");
     let mut server = Server(child);
 
     let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     client.write_all(b"hi").unwrap();
     let mut echo = [0u8; 2];
     client.read_exact(&mut echo).unwrap();
 
-    let status = Command::new("kill").args([signal, &server.0.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args([signal, &server.0.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let code = loop {
@@ -53,7 +75,11 @@ fn stops_on(signal: &str) {
     };
     assert!(code.success(), "exit status on {signal}: {code:?}");
     let mut rest = Vec::new();
-    assert_eq!(client.read_to_end(&mut rest).unwrap(), 0, "the connection was closed");
+    assert_eq!(
+        client.read_to_end(&mut rest).unwrap(),
+        0,
+        "the connection was closed"
+    );
 }
 
 #[test]

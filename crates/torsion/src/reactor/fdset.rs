@@ -70,7 +70,13 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct FdSet {
     entries: Slab<Entry>,
-    by_fd: HashMap<RawFd, Key>,
+    /// Entries by the descriptor object's address: a descriptor may add or remove itself
+    /// from inside its own callback, when it cannot be borrowed to ask its `fileno`.
+    by_object: HashMap<usize, Key>,
+}
+
+fn object_id(descriptor: &Descriptor) -> usize {
+    Rc::as_ptr(descriptor).cast::<()>() as usize
 }
 
 impl FdSet {
@@ -119,7 +125,7 @@ impl Reactor {
     pub fn remove_all(&self) -> Vec<Descriptor> {
         let all: Vec<Descriptor> = {
             let fds = self.inner.fds.borrow();
-            fds.by_fd
+            fds.by_object
                 .values()
                 .filter_map(|k| fds.entries.get(*k))
                 .map(|e| e.descriptor.clone())
@@ -143,7 +149,7 @@ impl Reactor {
 
     fn descriptors(&self, pick: impl Fn(&Entry) -> bool) -> Vec<Descriptor> {
         let fds = self.inner.fds.borrow();
-        fds.by_fd
+        fds.by_object
             .values()
             .filter_map(|k| fds.entries.get(*k))
             .filter(|e| pick(e))
@@ -157,31 +163,31 @@ impl Reactor {
         read: Option<bool>,
         write: Option<bool>,
     ) -> std::io::Result<()> {
-        let fd = descriptor.borrow().fileno();
+        let id = object_id(&descriptor);
         let registry = &self.inner.registry;
         let mut fds = self.inner.fds.borrow_mut();
-        let FdSet { entries, by_fd } = &mut *fds;
-        let (key, old) = match by_fd.get(&fd) {
+        let FdSet { entries, by_object } = &mut *fds;
+        let (key, old) = match by_object.get(&id) {
             Some(key) => {
-                let entry = entries.get_mut(*key).expect("fd map and slab agree");
-                let old = FdSet::interest(entry);
-                entry.descriptor = descriptor;
-                (*key, old)
+                let entry = entries.get(*key).expect("object map and slab agree");
+                (*key, FdSet::interest(entry))
             }
             None => {
+                let fd = descriptor.borrow().fileno();
                 let key = entries.insert(Entry {
                     fd,
                     descriptor,
                     reading: false,
                     writing: false,
                 });
-                by_fd.insert(fd, key);
+                by_object.insert(id, key);
                 (key, None)
             }
         };
         let entry = entries.get_mut(key).expect("just inserted");
         entry.reading = read.unwrap_or(entry.reading);
         entry.writing = write.unwrap_or(entry.writing);
+        let fd = entry.fd;
         let result = match (old, FdSet::interest(entry)) {
             (None, Some(new)) => registry.register(&mut SourceFd(&fd), token::fd(key), new),
             (Some(_), Some(new)) => registry.reregister(&mut SourceFd(&fd), token::fd(key), new),
@@ -190,7 +196,7 @@ impl Reactor {
         };
         if result.is_err() || FdSet::interest(entry).is_none() {
             entries.remove(key);
-            by_fd.remove(&fd);
+            by_object.remove(&id);
         }
         result
     }
@@ -229,10 +235,9 @@ impl Reactor {
     }
 
     fn still_writing(&self, descriptor: &Descriptor) -> bool {
-        let fd = descriptor.borrow().fileno();
         let fds = self.inner.fds.borrow();
-        fds.by_fd
-            .get(&fd)
+        fds.by_object
+            .get(&object_id(descriptor))
             .and_then(|k| fds.entries.get(*k))
             .is_some_and(|e| e.writing)
     }
@@ -240,11 +245,10 @@ impl Reactor {
     /// Edge-triggered polling made level-triggered: re-registering makes epoll report the
     /// descriptor again if it is still ready.
     fn rearm(&self, descriptor: &Descriptor) {
-        let fd = descriptor.borrow().fileno();
         let fds = self.inner.fds.borrow();
         if let Some((key, entry)) = fds
-            .by_fd
-            .get(&fd)
+            .by_object
+            .get(&object_id(descriptor))
             .and_then(|k| fds.entries.get(*k).map(|e| (*k, e)))
         {
             if let Some(interest) = FdSet::interest(entry) {

@@ -199,8 +199,9 @@ impl Reactor {
 
     pub(crate) fn accept_ready(&self, index: usize) {
         let key = match self.inner.listeners.borrow().get_by_index(index) {
-            Some((key, _)) => key,
-            None => return,
+            // While backing off, new connections wait in the backlog for the retry.
+            Some((key, listener)) if listener.retry.is_none() => key,
+            _ => return,
         };
         self.accept_all(key);
     }
@@ -247,7 +248,12 @@ impl Reactor {
             tracing::error!(addr = ?addr, %err, retry_in = ?listener.backoff, "accept failed");
         }
         let me = self.clone();
-        listener.retry = Some(self.call_later(listener.backoff, move || me.accept_all(key)));
+        listener.retry = Some(self.call_later(listener.backoff, move || {
+            if let Some(l) = me.inner.listeners.borrow_mut().get_mut(key) {
+                l.retry = None;
+            }
+            me.accept_all(key);
+        }));
     }
 
     fn accept_one(&self, stream: mio::net::TcpStream, peer: SocketAddr, factory: &dyn AnyFactory) {

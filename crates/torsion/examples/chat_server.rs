@@ -1,0 +1,246 @@
+//! Broadcast chat server (the seeds' "Spreader"): every client is welcomed with its
+//! number, every message a client sends goes to all the other clients, and a client that
+//! sends `close` is disconnected.
+//!
+//! ```text
+//! cargo run --example chat_server -- --port 8006
+//! ```
+
+use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::rc::Rc;
+
+use clap::Parser;
+use torsion::{Cx, Failure, ListenOptions, Protocol, Reactor, Transport};
+
+/// Forwards every message to every other connected client.
+#[derive(Parser)]
+struct Args {
+    /// TCP port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8006)]
+    port: u16,
+    /// Interface to listen on ("" for every IPv4 interface).
+    #[arg(long, default_value = "")]
+    interface: String,
+}
+
+/// What every client of the server shares: how many joined so far, and who is here now.
+#[derive(Default)]
+struct Room {
+    joined: usize,
+    members: Vec<Transport>,
+}
+
+/// One chat client's connection.
+struct Spreader {
+    room: Rc<RefCell<Room>>,
+    client_id: String,
+}
+
+impl Spreader {
+    fn new(room: Rc<RefCell<Room>>) -> Spreader {
+        Spreader {
+            room,
+            client_id: random_id(),
+        }
+    }
+}
+
+/// Eight random lowercase letters and digits, to tell clients apart in the log.
+fn random_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut n = RandomState::new().build_hasher().finish();
+    (0..8)
+        .map(|_| {
+            let c = ALPHABET[(n % 36) as usize];
+            n /= 36;
+            char::from(c)
+        })
+        .collect()
+}
+
+/// `data` with one trailing `\n` or `\r\n` removed.
+fn without_line_end(data: &[u8]) -> &[u8] {
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    data.strip_suffix(b"\r").unwrap_or(data)
+}
+
+impl Protocol for Spreader {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        let mut room = self.room.borrow_mut();
+        room.joined += 1;
+        println!("new connect: {}", room.joined);
+        cx.transport()
+            .write(format!("Welcome, you are client number {}!\n", room.joined));
+        room.members.push(cx.transport().clone());
+    }
+
+    fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
+        if without_line_end(data) == b"close" {
+            println!("{} closed", self.client_id);
+            return cx.transport().lose_connection();
+        }
+        println!(
+            "spreading message from {} {:?}",
+            self.client_id,
+            String::from_utf8_lossy(data)
+        );
+        for member in self
+            .room
+            .borrow()
+            .members
+            .iter()
+            .filter(|t| !t.is(cx.transport()))
+        {
+            member.write(data);
+        }
+    }
+
+    fn connection_lost(&mut self, cx: &mut Cx<Self>, _reason: &Failure) {
+        self.room
+            .borrow_mut()
+            .members
+            .retain(|t| !t.is(cx.transport()));
+        println!("lost connect: {}", self.client_id);
+    }
+}
+
+fn main() -> torsion::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let reactor = Reactor::new()?;
+    let room = Rc::new(RefCell::new(Room::default()));
+    let options = ListenOptions {
+        interface: args.interface,
+        ..ListenOptions::default()
+    };
+    let port = reactor.listen_tcp_with(
+        args.port,
+        move |_peer| Some(Spreader::new(room.clone())),
+        options,
+    )?;
+    println!("listening on {}", port.get_host());
+    std::io::stdout().flush()?;
+    reactor.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torsion::error::ConnectionDone;
+    use torsion::testing::{Clock, ProtocolHarness, StringTransport};
+
+    struct Client {
+        st: StringTransport,
+        h: ProtocolHarness<Spreader>,
+    }
+
+    fn join(room: &Rc<RefCell<Room>>, clock: &Clock) -> Client {
+        let st = StringTransport::new();
+        let h = ProtocolHarness::connect(Spreader::new(room.clone()), &st, clock).unwrap();
+        Client { st, h }
+    }
+
+    fn room_of_three() -> (Rc<RefCell<Room>>, [Client; 3]) {
+        let clock = Clock::new();
+        let room = Rc::new(RefCell::new(Room::default()));
+        let clients = [
+            join(&room, &clock),
+            join(&room, &clock),
+            join(&room, &clock),
+        ];
+        (room, clients)
+    }
+
+    #[test]
+    fn welcomes_each_client_with_its_number() {
+        let (room, clients) = room_of_three();
+        for (i, c) in clients.iter().enumerate() {
+            assert_eq!(
+                c.st.value_str(),
+                format!("Welcome, you are client number {}!\n", i + 1)
+            );
+        }
+        assert_eq!(room.borrow().members.len(), 3);
+    }
+
+    #[test]
+    fn forwards_to_the_others_but_not_the_sender() {
+        let (_room, [a, b, c]) = room_of_three();
+        for x in [&a, &b, &c] {
+            x.st.clear();
+        }
+        b.h.data_received(b"hi all\n").unwrap();
+        assert_eq!(a.st.value(), b"hi all\n");
+        assert!(b.st.value().is_empty());
+        assert_eq!(c.st.value(), b"hi all\n");
+    }
+
+    #[test]
+    fn close_disconnects_only_that_client() {
+        for close in [&b"close"[..], b"close\n", b"close\r\n"] {
+            let (room, [a, b, c]) = room_of_three();
+            a.st.clear();
+            c.st.clear();
+            b.h.data_received(close).unwrap();
+            assert!(b.st.disconnecting(), "{close:?} closes the sender");
+            assert!(
+                a.st.value().is_empty() && c.st.value().is_empty(),
+                "{close:?} is not forwarded"
+            );
+            b.h.connection_lost(Failure::new(ConnectionDone));
+            assert_eq!(room.borrow().members.len(), 2);
+            assert!(!a.st.disconnecting() && !c.st.disconnecting());
+        }
+        let (_room, [a, b, _c]) = room_of_three();
+        a.st.clear();
+        b.h.data_received(b"closed for lunch").unwrap();
+        assert!(!b.st.disconnecting());
+        assert_eq!(a.st.value(), b"closed for lunch");
+    }
+
+    #[test]
+    fn a_client_that_left_gets_nothing_and_numbers_keep_counting() {
+        let (room, [a, b, c]) = room_of_three();
+        a.st.clear();
+        b.st.clear();
+        c.h.connection_lost(Failure::new(ConnectionDone));
+        c.st.clear();
+        a.h.data_received(b"anyone?").unwrap();
+        assert_eq!(b.st.value(), b"anyone?");
+        assert!(c.st.value().is_empty());
+        let d = join(&room, &Clock::new());
+        assert_eq!(d.st.value_str(), "Welcome, you are client number 4!\n");
+        assert_eq!(room.borrow().members.len(), 3);
+    }
+
+    #[test]
+    fn a_member_closing_mid_broadcast_is_skipped() {
+        let (room, [a, b, c]) = room_of_three();
+        b.st.clear();
+        c.st.clear();
+        b.h.transport().abort_connection();
+        a.h.data_received(b"still there?").unwrap();
+        assert!(
+            b.st.value().is_empty(),
+            "a closing member is written nothing"
+        );
+        assert_eq!(c.st.value(), b"still there?");
+        b.h.connection_lost(Failure::new(ConnectionDone));
+        assert_eq!(room.borrow().members.len(), 2);
+    }
+
+    #[test]
+    fn ids_are_eight_lowercase_alphanumerics() {
+        let id = random_id();
+        assert_eq!(id.len(), 8);
+        assert!(id
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert_ne!(random_id(), random_id());
+    }
+}

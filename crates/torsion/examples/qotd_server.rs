@@ -1,0 +1,89 @@
+//! Quote of the Day server (RFC 865): every client gets one quote line, then the
+//! connection is closed.
+//!
+//! ```text
+//! cargo run --example qotd_server -- --port 8017 --quote "Small steps still move you."
+//! ```
+
+use std::io::Write;
+use std::rc::Rc;
+
+use clap::Parser;
+use torsion::{Cx, ListenOptions, Protocol, Reactor};
+
+/// The quote served when none is given.
+const DEFAULT_QUOTE: &str = "A quiet loop serves many voices.";
+
+/// Serves one quote per connection.
+#[derive(Parser)]
+struct Args {
+    /// TCP port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8017)]
+    port: u16,
+    /// Interface to listen on ("" for every IPv4 interface).
+    #[arg(long, default_value = "")]
+    interface: String,
+    /// The quote to serve.
+    #[arg(long, default_value = DEFAULT_QUOTE)]
+    quote: String,
+}
+
+/// Writes the quote and a CRLF as soon as the client connects, then closes.
+struct Qotd {
+    quote: Rc<str>,
+}
+
+impl Protocol for Qotd {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        cx.transport()
+            .write_sequence([self.quote.as_bytes(), b"\r\n"]);
+        cx.transport().lose_connection();
+    }
+}
+
+fn main() -> torsion::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let reactor = Reactor::new()?;
+    let quote: Rc<str> = args.quote.into();
+    let options = ListenOptions {
+        interface: args.interface,
+        ..ListenOptions::default()
+    };
+    let port = reactor.listen_tcp_with(
+        args.port,
+        move |_peer| {
+            Some(Qotd {
+                quote: quote.clone(),
+            })
+        },
+        options,
+    )?;
+    println!("listening on {}", port.get_host());
+    std::io::stdout().flush()?;
+    reactor.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torsion::testing::{Clock, ProtocolHarness, StringTransport};
+
+    #[test]
+    fn writes_the_quote_line_and_closes() {
+        let st = StringTransport::new();
+        let _h = ProtocolHarness::connect(
+            Qotd {
+                quote: "Be kind.".into(),
+            },
+            &st,
+            &Clock::new(),
+        )
+        .unwrap();
+        assert_eq!(st.value_str(), "Be kind.\r\n");
+        assert!(st.disconnecting());
+        assert!(!st.aborted());
+    }
+}

@@ -1,0 +1,150 @@
+//! End-to-end tests of the slow poetry server and both poetry clients, over loopback.
+
+mod examples_util;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use examples_util::{connect, dead_port, poem_path, read_to_eof, Program};
+
+const POEMS: [&str; 3] = ["lighthouse.txt", "kettle.txt", "index_cards.txt"];
+
+fn poem(name: &str) -> Vec<u8> {
+    std::fs::read(poem_path(name)).unwrap()
+}
+
+fn poetry_server(name: &str, num_bytes: &str) -> (Program, u16) {
+    let path = poem_path(name);
+    let path = path.to_str().unwrap();
+    Program::start_server(
+        "slow_poetry_server",
+        &[path, "--num-bytes", num_bytes, "--delay", "0.01"],
+    )
+}
+
+#[test]
+fn poetry_server_sends_the_whole_poem_in_chunks_to_each_client() {
+    let (server, port) = poetry_server("kettle.txt", "10");
+    let mut first = connect(port);
+    let mut second = connect(port);
+    let expected = poem("kettle.txt");
+    assert_eq!(read_to_eof(&mut first), expected);
+    assert_eq!(read_to_eof(&mut second), expected);
+    let peer = first.local_addr().unwrap();
+    server.wait_for_line("the last chunk", |l| {
+        l == format!("Done sending poem to {peer}")
+    });
+    let lines = server.stdout_lines();
+    let chunks: Vec<_> = lines
+        .iter()
+        .filter(|l| l.ends_with(&format!(" bytes of poetry to {peer}")))
+        .collect();
+    assert_eq!(chunks.len(), expected.len().div_ceil(10), "{chunks:#?}");
+    assert!(
+        chunks[..chunks.len() - 1]
+            .iter()
+            .all(|l| l.starts_with("Sending 10 bytes ")),
+        "{chunks:#?}"
+    );
+    let last = format!(
+        "Sending {} bytes of poetry to {peer}",
+        (expected.len() - 1) % 10 + 1
+    );
+    assert_eq!(chunks.last().unwrap().as_str(), last);
+}
+
+/// Parses `Task N: got X bytes of poetry from HOST:PORT` into (N, X, HOST:PORT).
+fn parse_chunk_line(line: &str) -> Option<(usize, usize, String)> {
+    let rest = line.strip_prefix("Task ")?;
+    let (task, rest) = rest.split_once(": got ")?;
+    let (bytes, from) = rest.split_once(" bytes of poetry from ")?;
+    Some((task.parse().ok()?, bytes.parse().ok()?, from.to_string()))
+}
+
+/// Checks `H:MM:SS.ffffff`.
+fn is_elapsed(text: &str) -> bool {
+    let parts: Vec<&str> = text.split([':', '.']).collect();
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    parts.len() == 4
+        && !parts[0].is_empty()
+        && digits(parts[0], parts[0].len())
+        && digits(parts[1], 2)
+        && digits(parts[2], 2)
+        && digits(parts[3], 6)
+}
+
+/// Runs a poetry client against three servers and one dead port, and checks its report.
+fn check_poetry_client(client: &str) {
+    let servers: Vec<(Program, u16)> = POEMS
+        .iter()
+        .zip(["30", "10", "10"])
+        .map(|(name, num_bytes)| poetry_server(name, num_bytes))
+        .collect();
+    let expected: BTreeMap<String, usize> = POEMS
+        .iter()
+        .zip(&servers)
+        .map(|(name, (_, port))| (format!("127.0.0.1:{port}"), poem(name).len()))
+        .collect();
+    let dead = dead_port();
+    let args = [
+        servers[0].1.to_string(),
+        dead.to_string(),
+        servers[1].1.to_string(),
+        format!("127.0.0.1:{}", servers[2].1),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut program = Program::start(client, &args);
+    let (status, lines) = program.wait_for_exit(Duration::from_secs(60));
+    assert!(status.success(), "{status}\n{}", program.report());
+
+    let failed = format!("Failed to connect to: 127.0.0.1:{dead}");
+    assert_eq!(
+        lines.iter().filter(|l| **l == failed).count(),
+        1,
+        "{lines:#?}"
+    );
+
+    let mut task_source: BTreeMap<usize, String> = BTreeMap::new();
+    let mut received: BTreeMap<String, usize> = BTreeMap::new();
+    for (task, bytes, from) in lines.iter().filter_map(|l| parse_chunk_line(l)) {
+        let source = task_source.entry(task).or_insert_with(|| from.clone());
+        assert_eq!(*source, from, "task {task} changed servers");
+        *received.entry(from).or_default() += bytes;
+    }
+    assert_eq!(received, expected, "bytes received per server");
+    assert_eq!(task_source.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
+
+    let n = lines.len();
+    assert!(n >= 4, "{lines:#?}");
+    for (i, line) in lines[n - 4..n - 1].iter().enumerate() {
+        let task = i + 1;
+        let bytes = expected[&task_source[&task]];
+        assert_eq!(
+            *line,
+            format!("Task {task}: {bytes} bytes of poetry"),
+            "{lines:#?}"
+        );
+    }
+    let elapsed = lines[n - 1]
+        .strip_prefix("Got 3 poems in ")
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(is_elapsed(elapsed), "{elapsed:?}");
+}
+
+#[test]
+fn poetry_client_v1_downloads_every_poem_and_reports_the_dead_server() {
+    check_poetry_client("get_poetry_v1");
+}
+
+#[test]
+fn poetry_client_v2_downloads_every_poem_and_reports_the_dead_server() {
+    check_poetry_client("get_poetry_v2");
+}
+
+#[test]
+fn elapsed_format_check_accepts_only_timedeltas() {
+    assert!(is_elapsed("0:00:10.134220"));
+    assert!(is_elapsed("12:01:00.000001"));
+    assert!(!is_elapsed("0:00:10"));
+    assert!(!is_elapsed("0:0:10.134220"));
+}

@@ -1,0 +1,266 @@
+//! Helpers for the end-to-end tests of the example programs: start an example binary,
+//! read what it prints, talk to it over loopback TCP, and kill it whatever happens.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long any single expected event may take (generous: the machine is shared).
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The path of an example binary, as `cargo test` builds it: the test binary lives in
+/// `target/<profile>/deps`, the examples in `target/<profile>/examples`.
+pub fn example_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test binary>");
+    let path = profile_dir.join("examples").join(name);
+    let built = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "the example binary {} is missing: run `cargo test -p torsion` (it builds the \
+             examples before running the tests; a single `--test` target does not)",
+                path.display()
+            )
+        });
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = manifest_dir.join("examples").join(format!("{name}.rs"));
+    let newest = newest_mtime(&manifest_dir.join("src")).max(newest_mtime(&source));
+    assert!(
+        !newest.is_some_and(|t| t > built),
+        "the example binary {} is older than its sources: run `cargo test -p torsion` to \
+         rebuild the examples (a single `--test` target does not)",
+        path.display()
+    );
+    path
+}
+
+/// The latest modification time of `path` or of any file under it.
+fn newest_mtime(path: &Path) -> Option<SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| newest_mtime(&e.path()))
+        .max()
+}
+
+/// A file from `examples/poetry/`.
+pub fn poem_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("poetry")
+        .join(name)
+}
+
+#[derive(Default)]
+struct Lines {
+    lines: Vec<String>,
+    closed: bool,
+}
+
+/// The lines a child printed on one stream, collected by a thread as they come.
+#[derive(Default)]
+struct Collected {
+    state: Mutex<Lines>,
+    changed: Condvar,
+}
+
+impl Collected {
+    fn start(stream: impl Read + Send + 'static) -> (Arc<Collected>, JoinHandle<()>) {
+        let collected = Arc::new(Collected::default());
+        let c = collected.clone();
+        let handle = thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                c.state.lock().unwrap().lines.push(line);
+                c.changed.notify_all();
+            }
+            c.state.lock().unwrap().closed = true;
+            c.changed.notify_all();
+        });
+        (collected, handle)
+    }
+
+    fn snapshot(&self) -> Vec<String> {
+        self.state.lock().unwrap().lines.clone()
+    }
+}
+
+/// A running example program; it is killed when dropped.
+pub struct Program {
+    name: String,
+    child: Child,
+    stdout: Arc<Collected>,
+    stderr: Arc<Collected>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Program {
+    /// Starts example `name` with `args`, collecting its stdout and stderr.
+    pub fn start(name: &str, args: &[&str]) -> Program {
+        let mut child = Command::new(example_path(name))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start example {name}: {e}"));
+        let out: ChildStdout = child.stdout.take().expect("piped stdout");
+        let err = child.stderr.take().expect("piped stderr");
+        let (stdout, h1) = Collected::start(out);
+        let (stderr, h2) = Collected::start(err);
+        Program {
+            name: name.to_string(),
+            child,
+            stdout,
+            stderr,
+            readers: vec![h1, h2],
+        }
+    }
+
+    /// Starts a server example with `--port 0` and waits for its `listening on HOST:PORT`
+    /// line; returns the program and the port.
+    pub fn start_server(name: &str, args: &[&str]) -> (Program, u16) {
+        let mut all = args.to_vec();
+        all.extend(["--port", "0"]);
+        let program = Program::start(name, &all);
+        let line = program.wait_for_line("the `listening on` line", |l| {
+            l.starts_with("listening on ")
+        });
+        let port = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no port in {line:?}"));
+        (program, port)
+    }
+
+    /// Waits until the program printed a stdout line for which `pred` holds; returns it.
+    ///
+    /// # Panics
+    ///
+    /// After [`TIMEOUT`], or if stdout closes first, with everything printed so far.
+    pub fn wait_for_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut state = self.stdout.state.lock().unwrap();
+        loop {
+            if let Some(line) = state.lines.iter().find(|l| pred(l)) {
+                return line.clone();
+            }
+            let now = Instant::now();
+            if state.closed || now >= deadline {
+                drop(state);
+                panic!("{}: never printed {what}\n{}", self.name, self.report());
+            }
+            state = self
+                .stdout
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// Everything printed on stdout so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout.snapshot()
+    }
+
+    /// Waits for the program to exit by itself (polling, up to `limit`), then for its
+    /// output to be read to the end; returns its status and stdout lines.
+    ///
+    /// # Panics
+    ///
+    /// If it is still running after `limit`.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "{}: still running after {limit:?}\n{}",
+                    self.name,
+                    self.report()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        for reader in self.readers.drain(..) {
+            reader.join().expect("output reader thread");
+        }
+        (status, self.stdout_lines())
+    }
+
+    /// Whether the program is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Kills the program (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// What the program printed, for failure messages.
+    pub fn report(&self) -> String {
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout.snapshot().join("\n"),
+            self.stderr.snapshot().join("\n")
+        )
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Connects to `127.0.0.1:port` with read and write timeouts of [`TIMEOUT`].
+pub fn connect(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("connect to {port}: {e}"));
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    stream
+}
+
+/// Reads exactly `n` bytes.
+pub fn read_n(stream: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut buf = vec![0; n];
+    stream
+        .read_exact(&mut buf)
+        .unwrap_or_else(|e| panic!("reading {n} bytes: {e}"));
+    buf
+}
+
+/// Reads until the peer closes.
+pub fn read_to_eof(stream: &mut TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    stream
+        .read_to_end(&mut buf)
+        .unwrap_or_else(|e| panic!("reading to EOF: {e} (got {buf:?})"));
+    buf
+}
+
+/// A port on 127.0.0.1 that nothing listens on (it was free a moment ago).
+pub fn dead_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
