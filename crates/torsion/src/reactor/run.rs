@@ -72,7 +72,7 @@ impl Reactor {
         self.run_queued_work();
         let listeners = self.inner.listeners.borrow().keys();
         for key in listeners {
-            self.stop_listener(key);
+            self.stop_listener(key, true);
         }
         let conns = self.inner.conns.borrow().keys();
         for key in conns {

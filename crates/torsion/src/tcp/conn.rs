@@ -401,6 +401,11 @@ impl Reactor {
             connecting,
             ..
         } = conn;
+        // An abort (or a panic, or an overflow) resets the connection, as Twisted does, so
+        // the peer knows data was lost; a clean close or a dead peer closes normally.
+        if !(reason.check::<ConnectionDone>() || reason.check::<ConnectionLost>()) {
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
+        }
         drop(stream);
         tracing::debug!(peer = %crate::error::describe(peer), %reason, "connection closed");
         if let Some(slot) = producer {

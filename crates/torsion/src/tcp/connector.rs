@@ -85,6 +85,10 @@ struct ConnectorInner {
     conn: Cell<Option<Key>>,
     timeout_call: RefCell<Option<DelayedCall>>,
     factory_started: Cell<bool>,
+    /// The current attempt has told the factory it started.
+    begun: Cell<bool>,
+    /// `stop_connecting` was called during the current attempt.
+    stop_requested: Cell<bool>,
 }
 
 impl Connector {
@@ -103,6 +107,8 @@ impl Connector {
             return;
         };
         self.inner.state.set(State::Connecting);
+        self.inner.begun.set(false);
+        self.inner.stop_requested.set(false);
         let attempt = self.inner.attempt.get() + 1;
         self.inner.attempt.set(attempt);
         let me = self.clone();
@@ -113,15 +119,20 @@ impl Connector {
     /// Abandons the attempt in progress; the factory hears
     /// `client_connection_failed` with [`UserError`], from the loop.
     pub fn stop_connecting(&self) {
-        if self.inner.state.get() != State::Connecting {
+        let inner = &self.inner;
+        if inner.state.get() != State::Connecting || inner.stop_requested.replace(true) {
+            return;
+        }
+        if !inner.begun.get() {
+            // The attempt has not started yet: it reports the stop itself, after telling
+            // the factory it started, so the callback order holds.
             return;
         }
         let Some(reactor) = self.reactor() else {
             return;
         };
-        let attempt = self.inner.attempt.get();
-        self.inner.attempt.set(attempt + 1);
-        if let Some(key) = self.inner.conn.take() {
+        inner.attempt.set(inner.attempt.get() + 1);
+        if let Some(key) = inner.conn.take() {
             reactor.discard_conn(key);
         }
         let me = self.clone();
@@ -243,6 +254,8 @@ impl Reactor {
                 conn: Cell::new(None),
                 timeout_call: RefCell::new(None),
                 factory_started: Cell::new(false),
+                begun: Cell::new(false),
+                stop_requested: Cell::new(false),
             }),
         };
         connector.connect();
@@ -261,9 +274,13 @@ impl Reactor {
         if !inner.factory_started.replace(true) {
             inner.factory.do_start();
         }
+        inner.begun.set(true);
         inner.factory.started_connecting(c);
         if !Reactor::is_current(c, attempt) {
             return;
+        }
+        if inner.stop_requested.get() {
+            return self.connect_failed(c, Failure::new(UserError));
         }
         if let Some(timeout) = inner.options.timeout {
             let (me, r) = (c.clone(), self.clone());

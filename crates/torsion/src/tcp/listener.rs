@@ -69,7 +69,7 @@ impl ListeningPort {
     /// for a new listener at once. Connections already accepted stay open. The factory's
     /// `do_stop` runs from the loop soon after. Stopping twice does nothing.
     pub fn stop_listening(&self) {
-        self.reactor.stop_listener(self.key);
+        self.reactor.stop_listener(self.key, false);
     }
 
     /// Whether the port still listens.
@@ -182,7 +182,9 @@ impl Reactor {
         })
     }
 
-    pub(crate) fn stop_listener(&self, key: Key) {
+    /// Closes the listening socket. The factory's `do_stop` runs from the loop: at once
+    /// when the reactor itself stops the port (`from_loop`), soon after otherwise.
+    pub(crate) fn stop_listener(&self, key: Key, from_loop: bool) {
         let Some(mut listener) = self.inner.listeners.borrow_mut().remove(key) else {
             return;
         };
@@ -194,7 +196,11 @@ impl Reactor {
             socket, factory, ..
         } = listener;
         drop(socket);
-        self.call_later(Duration::ZERO, move || factory.do_stop());
+        if from_loop {
+            factory.do_stop();
+        } else {
+            self.call_later(Duration::ZERO, move || factory.do_stop());
+        }
     }
 
     pub(crate) fn accept_ready(&self, index: usize) {
