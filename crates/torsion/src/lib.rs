@@ -46,7 +46,8 @@ pub use failure::Failure;
 pub use producer::{Producer, SharedProducer};
 pub use protocol::{Cx, Protocol};
 pub use reactor::{
-    Descriptor, FileDescriptor, Phase, Reactor, Result, SystemEvent, ThreadHandle, TriggerId,
+    run_reactors, Descriptor, FileDescriptor, Peers, Phase, Reactor, Result, SystemEvent,
+    ThreadHandle, TriggerId,
 };
 pub use reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort};

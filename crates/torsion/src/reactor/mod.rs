@@ -1,6 +1,7 @@
 //! The [`Reactor`]: the event loop every connection, timer and descriptor runs on.
 
 mod fdset;
+mod group;
 mod inner;
 mod remote;
 mod run;
@@ -9,6 +10,7 @@ pub(crate) mod token;
 mod triggers;
 
 pub use fdset::{Descriptor, FileDescriptor};
+pub use group::{run_reactors, Peers};
 pub(crate) use inner::Inner;
 pub(crate) use remote::RemoteCall;
 pub use remote::ThreadHandle;
