@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::conn::{Conn, Owner, StreamHandle};
+use super::conn::{Conn, Owner};
+use super::StreamHandle;
 use crate::error::{
     ConnectError, ConnectionRefused, DnsLookupError, NoProtocol, TimeoutError, UserError,
 };
@@ -161,7 +162,9 @@ impl Connector {
         let reactor = self.reactor()?;
         let key = self.inner.conn.get()?;
         let conns = reactor.inner.conns.borrow();
-        let conn = conns.get(key).filter(|c| !c.connecting)?;
+        let conn = conns
+            .get(key)
+            .filter(|c| !c.has(super::conn::flag::CONNECTING))?;
         let host = conn.stream.local_addr().ok()?;
         let peer = conn.stream.peer_addr().ok()?;
         Some(Transport::stream(StreamHandle::new(

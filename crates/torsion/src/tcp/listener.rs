@@ -10,7 +10,8 @@ use std::time::Duration;
 use mio::Interest;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::conn::{Conn, Owner, StreamHandle};
+use super::conn::{Conn, Owner};
+use super::StreamHandle;
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
 use crate::reactor::token;

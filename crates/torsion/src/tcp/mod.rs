@@ -2,9 +2,12 @@
 
 mod conn;
 mod connector;
+mod io;
 mod listener;
+mod stream_handle;
 
-pub(crate) use conn::{Conn, StreamHandle};
+pub(crate) use conn::Conn;
 pub use connector::{ConnectOptions, Connector, Destination};
 pub(crate) use listener::Listener;
 pub use listener::{ListenOptions, ListeningPort};
+pub(crate) use stream_handle::StreamHandle;

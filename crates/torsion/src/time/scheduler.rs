@@ -230,6 +230,9 @@ impl TimeCore {
     /// wait for the next pass (the reactor's rule: a `call_later(0)` inside a timer does
     /// not starve I/O); without it, they run too if due (the fake clock's rule).
     pub(crate) fn run_due(&self, only_existing: bool) -> usize {
+        if self.queue.borrow().heap.is_empty() {
+            return 0;
+        }
         let now = self.now();
         let cutoff = self.queue.borrow().next_seq;
         let mut ran = 0;

@@ -1,0 +1,339 @@
+//! The paths that drive a TCP connection from the loop: readiness → read →
+//! `data_received`; the flush of dirty connections; and the close.
+
+use std::io::{self, Read};
+use std::net::Shutdown;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::time::Duration;
+
+use mio::event::Event;
+use mio::Interest;
+
+use super::conn::{flag, Conn, Owner};
+use crate::error::{ConnectionDone, ConnectionLost, WriteBufferOverflow};
+use crate::producer::SharedProducer;
+use crate::protocol::ProtocolDriver;
+use crate::reactor::token;
+use crate::slab::Key;
+use crate::{Failure, Reactor};
+
+/// Reads per readiness event before yielding to other connections.
+const MAX_READS_PER_EVENT: usize = 16;
+
+/// What a flush found to do once the reactor's borrows are released.
+#[derive(Default)]
+struct AfterFlush {
+    /// The write side was shut down: tell the protocol, then close if reading ended too.
+    write_lost: Option<bool>,
+    producer: Option<(SharedProducer, ProducerCall)>,
+}
+
+#[derive(Clone, Copy)]
+enum ProducerCall {
+    Pause,
+    Resume,
+}
+
+fn lost(err: io::Error) -> Failure {
+    Failure::new(ConnectionLost {
+        os_error: Some(err),
+    })
+}
+
+impl Reactor {
+    /// Puts `key` in the dirty list for the next flush, once.
+    pub(crate) fn mark_dirty(&self, key: Key, conn: &mut Conn) {
+        if !conn.has(flag::IN_DIRTY) {
+            conn.set(flag::IN_DIRTY);
+            self.inner.dirty.borrow_mut().push(key);
+        }
+    }
+
+    /// Closes `key` with `reason` at the next flush (from the loop).
+    pub(crate) fn close_key(&self, key: Key, reason: Failure) {
+        let mut conns = self.inner.conns.borrow_mut();
+        if let Some(conn) = conns.get_mut(key) {
+            conn.close_with(reason);
+            self.mark_dirty(key, conn);
+        }
+    }
+
+    pub(crate) fn conn_ready(&self, index: usize, event: &Event) {
+        let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+        let (key, connecting) = {
+            let mut conns = self.inner.conns.borrow_mut();
+            let Some((key, conn)) = conns.get_by_index_mut(index) else {
+                return;
+            };
+            if readable {
+                conn.set(flag::READ_READY);
+            }
+            if event.is_read_closed() || event.is_error() {
+                conn.set(flag::READ_HUP);
+            }
+            if event.is_writable() || event.is_error() {
+                conn.set(flag::WRITABLE);
+                if conn.buffered() > 0 || conn.producer.is_some() {
+                    self.mark_dirty(key, conn);
+                }
+            }
+            (key, conn.has(flag::CONNECTING))
+        };
+        if connecting {
+            self.connect_ready(key);
+        }
+        if readable {
+            self.do_read(key);
+        }
+    }
+
+    /// Reads until the socket is drained (or a fair share is read), handing each chunk
+    /// to the protocol.
+    pub(crate) fn do_read(&self, key: Key) {
+        let inner = &self.inner;
+        let mut buf = inner.read_buf.borrow_mut();
+        for _ in 0..MAX_READS_PER_EVENT {
+            let (result, drained, driver) = {
+                let mut conns = inner.conns.borrow_mut();
+                let Some(conn) = conns.get_mut(key) else {
+                    return;
+                };
+                if !conn.may_read() {
+                    return;
+                }
+                let result = (&conn.stream).read(&mut buf);
+                // A short read drained the socket: Linux raises a new edge for anything
+                // that arrives later, so skip the read that would only return EAGAIN,
+                // unless the peer closed (then read on to EOF).
+                let drained = match &result {
+                    Ok(n) => *n > 0 && *n < buf.len() && !conn.has(flag::READ_HUP),
+                    Err(err) => err.kind() == io::ErrorKind::WouldBlock,
+                };
+                if drained {
+                    conn.clear(flag::READ_READY);
+                }
+                (result, drained, conn.driver.clone())
+            };
+            match result {
+                Ok(0) => return self.read_eof(key, driver),
+                Ok(n) => {
+                    if let Some(driver) = driver {
+                        if let Err(reason) = driver.data_received(&buf[..n]) {
+                            drop(buf);
+                            return self.abort_for_panic(key, reason);
+                        }
+                    }
+                    if drained {
+                        return;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return self.close_key(key, lost(err)),
+            }
+        }
+        let mut conns = inner.conns.borrow_mut();
+        if conns.get_mut(key).is_some_and(|c| c.may_read()) {
+            inner.resumed.borrow_mut().push(key);
+        }
+    }
+
+    fn read_eof(&self, key: Key, driver: Option<Rc<dyn ProtocolDriver>>) {
+        let write_shut = {
+            let mut conns = self.inner.conns.borrow_mut();
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
+            conn.set(flag::READ_EOF);
+            conn.clear(flag::READ_READY);
+            conn.has(flag::WRITE_SHUT)
+        };
+        if write_shut {
+            return self.close_key(key, Failure::new(ConnectionDone));
+        }
+        if let Some(driver) = driver {
+            if let Err(reason) = driver.read_connection_lost() {
+                self.abort_for_panic(key, reason);
+            }
+        }
+    }
+
+    pub(crate) fn abort_for_panic(&self, key: Key, reason: Failure) {
+        let peer = self.inner.conns.borrow().get(key).and_then(|c| c.peer);
+        tracing::error!(peer = %crate::error::describe(peer), %reason, "closing the connection");
+        self.close_key(key, reason);
+    }
+
+    /// Writes the buffer out; the common case (open, no producer, under the high
+    /// watermark) ends here.
+    pub(crate) fn flush_one(&self, key: Key) {
+        {
+            let mut conns = self.inner.conns.borrow_mut();
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
+            conn.clear(flag::IN_DIRTY);
+            if !conn.has(flag::FLUSH_SLOW) && conn.producer.is_none() {
+                match conn.write_out() {
+                    Ok(()) if conn.buffered() <= conn.high_water => return,
+                    Ok(()) => {}
+                    Err(err) => {
+                        drop(conns);
+                        return self.finalize(key, lost(err));
+                    }
+                }
+            }
+        }
+        self.flush_slow(key);
+    }
+
+    /// Closes, half-closes, applies watermarks and tells producers, as needed.
+    fn flush_slow(&self, key: Key) {
+        let mut after = AfterFlush::default();
+        {
+            let mut conns = self.inner.conns.borrow_mut();
+            let Some(conn) = conns.get_mut(key) else {
+                return;
+            };
+            if let Some(reason) = conn.take_close_reason() {
+                drop(conns);
+                return self.finalize(key, reason);
+            }
+            if conn.has(flag::CONNECTING) {
+                return;
+            }
+            if let Err(err) = conn.write_out() {
+                drop(conns);
+                return self.finalize(key, lost(err));
+            }
+            let pending = conn.buffered();
+            if pending > conn.hard_limit {
+                let limit = conn.hard_limit;
+                drop(conns);
+                return self.finalize(key, Failure::new(WriteBufferOverflow { limit }));
+            }
+            if pending == 0 {
+                if conn.has(flag::DISCONNECTING) {
+                    drop(conns);
+                    return self.finalize(key, Failure::new(ConnectionDone));
+                }
+                if conn.has(flag::SHUTDOWN_REQUESTED) && !conn.has(flag::WRITE_SHUT) {
+                    conn.set(flag::WRITE_SHUT);
+                    let _ = conn.stream.shutdown(Shutdown::Write);
+                    after.write_lost = Some(conn.has(flag::READ_EOF));
+                }
+            }
+            self.apply_watermarks(key, conn, pending, &mut after);
+        }
+        if after.write_lost.is_some() || after.producer.is_some() {
+            self.run_after_flush(key, after);
+        }
+    }
+
+    fn apply_watermarks(&self, key: Key, conn: &mut Conn, pending: usize, after: &mut AfterFlush) {
+        if pending > conn.high_water && !conn.has(flag::BACKPRESSURE) {
+            conn.set(flag::BACKPRESSURE);
+            if let Some(slot) = conn.producer.as_mut().filter(|p| p.streaming && !p.paused) {
+                slot.paused = true;
+                after.producer = Some((slot.producer.clone(), ProducerCall::Pause));
+            }
+        } else if pending <= conn.low_water && conn.has(flag::BACKPRESSURE) {
+            conn.clear(flag::BACKPRESSURE);
+            if conn.may_read() {
+                self.inner.resumed.borrow_mut().push(key);
+            }
+            if let Some(slot) = conn.producer.as_mut().filter(|p| p.streaming && p.paused) {
+                slot.paused = false;
+                after.producer = Some((slot.producer.clone(), ProducerCall::Resume));
+            }
+        }
+        if pending == 0 && conn.has(flag::WRITABLE) {
+            if let Some(slot) = conn.producer.as_ref().filter(|p| !p.streaming) {
+                after.producer = Some((slot.producer.clone(), ProducerCall::Resume));
+            }
+        }
+    }
+
+    fn run_after_flush(&self, key: Key, after: AfterFlush) {
+        if let Some(then_close) = after.write_lost {
+            let driver = self
+                .inner
+                .conns
+                .borrow()
+                .get(key)
+                .and_then(|c| c.driver.clone());
+            if let Some(driver) = driver {
+                if let Err(reason) = driver.write_connection_lost() {
+                    return self.abort_for_panic(key, reason);
+                }
+            }
+            if then_close {
+                self.close_key(key, Failure::new(ConnectionDone));
+            }
+        }
+        if let Some((producer, call)) = after.producer {
+            let result = match producer.try_borrow_mut() {
+                Ok(mut p) => catch_unwind(AssertUnwindSafe(|| match call {
+                    ProducerCall::Pause => p.pause_producing(),
+                    ProducerCall::Resume => p.resume_producing(),
+                })),
+                Err(_) => Ok(()),
+            };
+            if let Err(payload) = result {
+                self.abort_for_panic(key, Failure::from_panic("producer", payload));
+            }
+        }
+    }
+
+    /// Removes the connection and tells everyone: producer, protocol, then the client
+    /// factory. Runs only from the loop.
+    pub(crate) fn finalize(&self, key: Key, reason: Failure) {
+        let Some(mut conn) = self.inner.conns.borrow_mut().remove(key) else {
+            return;
+        };
+        let _ = self.inner.registry.deregister(&mut conn.stream);
+        let connecting = conn.has(flag::CONNECTING);
+        let Conn {
+            stream,
+            peer,
+            driver,
+            owner,
+            producer,
+            ..
+        } = conn;
+        // An abort (or a panic, or an overflow) resets the connection, as Twisted does, so
+        // the peer knows data was lost; a clean close or a dead peer closes normally.
+        if !(reason.check::<ConnectionDone>() || reason.check::<ConnectionLost>()) {
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        }
+        drop(stream);
+        tracing::debug!(peer = %crate::error::describe(peer), %reason, "connection closed");
+        if let Some(slot) = producer {
+            if let Ok(mut p) = slot.producer.try_borrow_mut() {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| p.stop_producing())) {
+                    let failure = Failure::from_panic("stop_producing", payload);
+                    tracing::error!(%failure, "a producer panicked");
+                }
+            }
+        }
+        if let Some(driver) = driver {
+            driver.connection_lost(&reason);
+        }
+        if let Owner::Client(connector) = owner {
+            if connecting {
+                self.connect_failed(&connector, reason);
+            } else {
+                self.client_lost(&connector, reason);
+            }
+        }
+    }
+
+    pub(crate) fn register_conn(&self, key: Key, conn: &mut Conn) -> io::Result<()> {
+        self.inner.registry.register(
+            &mut conn.stream,
+            token::conn(key),
+            Interest::READABLE | Interest::WRITABLE,
+        )
+    }
+}

@@ -1,0 +1,187 @@
+//! [`StreamHandle`]: how a [`Transport`](crate::Transport) reaches its TCP connection.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::conn::{flag, Conn, ProducerSlot};
+use crate::error::ProducerAlreadyRegistered;
+use crate::producer::SharedProducer;
+use crate::slab::Key;
+use crate::time::ReactorTime;
+use crate::{Failure, Reactor};
+
+/// A transport's way into its connection: the reactor and the connection's key.
+#[derive(Clone)]
+pub(crate) struct StreamHandle {
+    reactor: Reactor,
+    key: Key,
+    host: SocketAddr,
+    peer: SocketAddr,
+}
+
+impl StreamHandle {
+    pub(crate) fn new(
+        reactor: Reactor,
+        key: Key,
+        host: SocketAddr,
+        peer: SocketAddr,
+    ) -> StreamHandle {
+        StreamHandle {
+            reactor,
+            key,
+            host,
+            peer,
+        }
+    }
+
+    fn with_conn<R>(&self, f: impl FnOnce(&Reactor, &mut Conn) -> R) -> Option<R> {
+        let Ok(mut conns) = self.reactor.inner.conns.try_borrow_mut() else {
+            tracing::error!(
+                "transport used while the reactor was busy with its connections; ignored"
+            );
+            return None;
+        };
+        conns.get_mut(self.key).map(|conn| f(&self.reactor, conn))
+    }
+
+    pub(crate) fn write(&self, data: &[u8]) {
+        let key = self.key;
+        self.with_conn(|r, conn| {
+            if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
+                conn.append(data);
+                r.mark_dirty(key, conn);
+            }
+        });
+    }
+
+    pub(crate) fn lose_connection(&self) {
+        let key = self.key;
+        self.with_conn(|r, conn| {
+            conn.set(flag::DISCONNECTING);
+            r.mark_dirty(key, conn);
+        });
+    }
+
+    pub(crate) fn abort(&self, reason: Failure) {
+        let key = self.key;
+        self.with_conn(|r, conn| {
+            conn.close_with(reason);
+            r.mark_dirty(key, conn);
+        });
+    }
+
+    pub(crate) fn lose_write_connection(&self) {
+        let key = self.key;
+        self.with_conn(|r, conn| {
+            conn.set(flag::SHUTDOWN_REQUESTED);
+            r.mark_dirty(key, conn);
+        });
+    }
+
+    pub(crate) fn addresses(&self) -> (SocketAddr, SocketAddr) {
+        (self.host, self.peer)
+    }
+
+    pub(crate) fn connected(&self) -> bool {
+        self.with_conn(|_, conn| !conn.has(flag::CONNECTING))
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn disconnecting(&self) -> bool {
+        self.with_conn(|_, conn| conn.has(flag::DISCONNECTING | flag::CLOSING))
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn buffered(&self) -> usize {
+        self.with_conn(|_, conn| conn.buffered()).unwrap_or(0)
+    }
+
+    pub(crate) fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
+        self.with_conn(|_, conn| conn.stream.set_nodelay(enabled))
+            .unwrap_or_else(not_connected)
+    }
+
+    pub(crate) fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
+        self.with_conn(|_, conn| socket2::SockRef::from(&conn.stream).set_keepalive(enabled))
+            .unwrap_or_else(not_connected)
+    }
+
+    pub(crate) fn set_watermarks(&self, high: usize, low: usize) {
+        let key = self.key;
+        self.with_conn(|r, conn| {
+            conn.high_water = high;
+            conn.low_water = low;
+            r.mark_dirty(key, conn);
+        });
+    }
+
+    pub(crate) fn set_hard_limit(&self, limit: usize) {
+        self.with_conn(|_, conn| conn.hard_limit = limit);
+    }
+
+    pub(crate) fn set_user_paused(&self, paused: bool) {
+        let key = self.key;
+        self.with_conn(|r, conn| {
+            if paused {
+                conn.set(flag::USER_PAUSED);
+            } else {
+                conn.clear(flag::USER_PAUSED);
+            }
+            if conn.may_read() {
+                r.inner.resumed.borrow_mut().push(key);
+            }
+        });
+    }
+
+    pub(crate) fn register_producer(
+        &self,
+        producer: SharedProducer,
+        streaming: bool,
+    ) -> Result<(), Failure> {
+        let key = self.key;
+        let registered = self.with_conn(|r, conn| {
+            if conn.producer.is_some() {
+                return Err(Failure::new(ProducerAlreadyRegistered));
+            }
+            conn.producer = Some(ProducerSlot {
+                producer: producer.clone(),
+                streaming,
+                paused: false,
+            });
+            r.mark_dirty(key, conn);
+            Ok(())
+        });
+        match registered {
+            Some(result) => result,
+            None => {
+                let p = producer.clone();
+                self.reactor.call_later(Duration::ZERO, move || {
+                    if let Ok(mut p) = p.try_borrow_mut() {
+                        p.stop_producing();
+                    }
+                });
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn unregister_producer(&self) {
+        self.with_conn(|_, conn| conn.producer = None);
+    }
+
+    pub(crate) fn reactor(&self) -> Reactor {
+        self.reactor.clone()
+    }
+
+    pub(crate) fn same(&self, other: &StreamHandle) -> bool {
+        self.key == other.key && self.reactor.same(&other.reactor)
+    }
+}
+
+fn not_connected<T>() -> io::Result<T> {
+    Err(io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the connection is closed",
+    ))
+}
