@@ -2,6 +2,7 @@
 //! (`SO_REUSEPORT`), sharing nothing on the hot path.
 
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
@@ -128,11 +129,16 @@ where
                 let Ok(peers) = peers_rx.recv() else {
                     return Ok(());
                 };
-                let outcome = setup(&reactor, &peers).and_then(|()| reactor.run());
-                outcome.map_err(|failure| {
-                    peers.stop_all();
-                    failure.to_string()
-                })
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    setup(&reactor, &peers).and_then(|()| reactor.run())
+                }));
+                let failure = match outcome {
+                    Ok(Ok(())) => return Ok(()),
+                    Ok(Err(failure)) => failure,
+                    Err(payload) => Failure::from_panic("run_reactors setup", payload),
+                };
+                peers.stop_all();
+                Err(failure.to_string())
             })?;
         threads.push(thread);
     }
@@ -162,7 +168,10 @@ where
     reactor.add_system_event_trigger(Phase::After, SystemEvent::Shutdown, move || {
         others.stop_all()
     });
-    let outcome = setup(&reactor, &peers).and_then(|()| reactor.run());
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        setup(&reactor, &peers).and_then(|()| reactor.run())
+    }))
+    .unwrap_or_else(|payload| Err(Failure::from_panic("run_reactors setup", payload)));
     peers.stop_all();
     let joined = join_all(threads);
     outcome.and(joined)

@@ -10,6 +10,7 @@ use mio::{Events, Poll, Registry};
 use super::fdset::FdSet;
 use super::remote::Remote;
 use super::signals::SignalWatch;
+use super::timer_fd::TimerFd;
 use super::token::WAKER;
 use super::triggers::Triggers;
 use crate::slab::{Key, Slab};
@@ -26,6 +27,7 @@ pub(crate) struct Inner {
     pub(crate) registry: Registry,
     pub(crate) events: RefCell<Events>,
     pub(crate) scheduler: Scheduler,
+    pub(crate) timer_fd: TimerFd,
     pub(crate) conns: RefCell<Slab<Conn>>,
     pub(crate) listeners: RefCell<Slab<Listener>>,
     pub(crate) fds: RefCell<FdSet>,
@@ -50,11 +52,13 @@ impl Inner {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKER)?;
+        let timer_fd = TimerFd::new(poll.registry())?;
         Ok(Inner {
             poll: RefCell::new(poll),
             registry,
             events: RefCell::new(Events::with_capacity(1024)),
             scheduler: Scheduler::real(),
+            timer_fd,
             conns: RefCell::default(),
             listeners: RefCell::default(),
             fds: RefCell::default(),

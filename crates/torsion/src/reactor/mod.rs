@@ -6,6 +6,7 @@ mod inner;
 mod remote;
 mod run;
 mod signals;
+mod timer_fd;
 pub(crate) mod token;
 mod triggers;
 

@@ -92,7 +92,7 @@ impl Reactor {
         let timeout = if inner.has_queued_work() {
             Some(Duration::ZERO)
         } else {
-            inner.scheduler.core.time_to_next()
+            self.timer_timeout()
         };
         {
             let mut events = inner.events.borrow_mut();
@@ -110,6 +110,7 @@ impl Reactor {
                 Source::Fd(index) => self.fd_ready(index, event),
                 Source::Waker => self.run_remote_calls(),
                 Source::Signal => self.signal_ready(),
+                Source::Timer => inner.timer_fd.expired(),
             }
         }
         drop(events);
@@ -117,6 +118,25 @@ impl Reactor {
         inner.scheduler.core.run_due(true);
         self.flush_dirty();
         Ok(())
+    }
+
+    /// How long the poll may block for the next timer: the timerfd wakes it on time,
+    /// or, if the timerfd cannot be set, epoll's millisecond timeout does.
+    fn timer_timeout(&self) -> Option<Duration> {
+        let core = &self.inner.scheduler.core;
+        let timer_fd = &self.inner.timer_fd;
+        let Some(deadline) = core.next_deadline() else {
+            let _ = timer_fd.disarm();
+            return None;
+        };
+        let now = core.now();
+        if deadline <= now {
+            return Some(Duration::ZERO);
+        }
+        match timer_fd.arm(deadline, now) {
+            Ok(()) => None,
+            Err(_) => Some(Duration::from_nanos(deadline - now)),
+        }
     }
 
     fn signal_ready(&self) {

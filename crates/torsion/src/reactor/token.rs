@@ -16,10 +16,12 @@ pub(crate) enum Source {
     Fd(usize),
     Waker,
     Signal,
+    Timer,
 }
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 pub(crate) const SIGNAL: Token = Token(usize::MAX - 1);
+pub(crate) const TIMER: Token = Token(usize::MAX - 2);
 
 const LISTENER: usize = 1;
 const FD: usize = 2;
@@ -40,6 +42,7 @@ pub(crate) fn source(token: Token) -> Source {
     match token {
         WAKER => Source::Waker,
         SIGNAL => Source::Signal,
+        TIMER => Source::Timer,
         Token(t) => match t >> KIND_SHIFT {
             0 => Source::Conn(t & INDEX_MASK),
             LISTENER => Source::Listener(t & INDEX_MASK),
@@ -63,5 +66,6 @@ mod tests {
         assert_eq!(source(fd(key)), Source::Fd(7));
         assert_eq!(source(WAKER), Source::Waker);
         assert_eq!(source(SIGNAL), Source::Signal);
+        assert_eq!(source(TIMER), Source::Timer);
     }
 }

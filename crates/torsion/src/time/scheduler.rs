@@ -220,12 +220,6 @@ impl TimeCore {
         None
     }
 
-    /// How long until the next call is due (zero if one is due now).
-    pub(crate) fn time_to_next(&self) -> Option<Duration> {
-        self.next_deadline()
-            .map(|when| Duration::from_nanos(when.saturating_sub(self.now())))
-    }
-
     /// Runs every call due by now. With `only_existing`, calls scheduled while this runs
     /// wait for the next pass (the reactor's rule: a `call_later(0)` inside a timer does
     /// not starve I/O); without it, they run too if due (the fake clock's rule).
