@@ -8,17 +8,19 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
+use poetry::{print_summary, Address};
 use torsion::error::{ConnectionDone, ConnectionLost};
 use torsion::{Failure, FileDescriptor, Reactor};
+
+#[path = "support/poetry.rs"]
+mod poetry;
 
 /// Downloads a poem from each server given.
 #[derive(Parser)]
@@ -26,47 +28,6 @@ struct Args {
     /// The servers, as `PORT` (on 127.0.0.1) or `HOST:PORT`.
     #[arg(required = true)]
     addresses: Vec<Address>,
-}
-
-/// A server to download from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Address {
-    host: String,
-    port: u16,
-}
-
-impl FromStr for Address {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Address, String> {
-        let (host, port) = text.rsplit_once(':').unwrap_or(("", text));
-        let port = port
-            .parse()
-            .map_err(|e| format!("bad port in {text:?}: {e}"))?;
-        let host = if host.is_empty() { "127.0.0.1" } else { host };
-        Ok(Address {
-            host: host.to_string(),
-            port,
-        })
-    }
-}
-
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
-    }
-}
-
-/// `H:MM:SS.ffffff`, as Python prints a `timedelta`.
-fn format_elapsed(elapsed: Duration) -> String {
-    let secs = elapsed.as_secs();
-    format!(
-        "{}:{:02}:{:02}.{:06}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        elapsed.subsec_micros()
-    )
 }
 
 /// One download: a non-blocking socket the reactor watches for reading.
@@ -175,52 +136,10 @@ fn main() -> torsion::Result<()> {
         reactor.run()?;
     }
     let elapsed = start.elapsed();
-    for socket in &sockets {
-        let socket = socket.borrow();
-        println!(
-            "Task {}: {} bytes of poetry",
-            socket.task,
-            socket.poem.len()
-        );
-    }
-    println!("Got {} poems in {}", sockets.len(), format_elapsed(elapsed));
+    let poems: Vec<(usize, usize)> = sockets
+        .iter()
+        .map(|s| (s.borrow().task, s.borrow().poem.len()))
+        .collect();
+    print_summary(&poems, elapsed);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_default_to_the_local_host() {
-        assert_eq!(
-            "10000".parse(),
-            Ok(Address {
-                host: "127.0.0.1".into(),
-                port: 10000
-            })
-        );
-        assert_eq!(
-            "example.org:7".parse(),
-            Ok(Address {
-                host: "example.org".into(),
-                port: 7
-            })
-        );
-        assert_eq!(":8".parse::<Address>().unwrap().to_string(), "127.0.0.1:8");
-        assert!("host:port".parse::<Address>().is_err());
-        assert!("70000".parse::<Address>().is_err());
-    }
-
-    #[test]
-    fn elapsed_time_reads_like_a_timedelta() {
-        assert_eq!(
-            format_elapsed(Duration::from_micros(10_134_220)),
-            "0:00:10.134220"
-        );
-        assert_eq!(
-            format_elapsed(Duration::from_secs(3 * 3600 + 61)),
-            "3:01:01.000000"
-        );
-    }
 }

@@ -8,14 +8,16 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
+use poetry::{print_summary, Address};
 use torsion::{ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
+
+#[path = "support/poetry.rs"]
+mod poetry;
 
 /// Downloads a poem from each server given.
 #[derive(Parser)]
@@ -23,47 +25,6 @@ struct Args {
     /// The servers, as `PORT` (on 127.0.0.1) or `HOST:PORT`.
     #[arg(required = true)]
     addresses: Vec<Address>,
-}
-
-/// A server to download from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Address {
-    host: String,
-    port: u16,
-}
-
-impl FromStr for Address {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Address, String> {
-        let (host, port) = text.rsplit_once(':').unwrap_or(("", text));
-        let port = port
-            .parse()
-            .map_err(|e| format!("bad port in {text:?}: {e}"))?;
-        let host = if host.is_empty() { "127.0.0.1" } else { host };
-        Ok(Address {
-            host: host.to_string(),
-            port,
-        })
-    }
-}
-
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
-    }
-}
-
-/// `H:MM:SS.ffffff`, as Python prints a `timedelta`.
-fn format_elapsed(elapsed: Duration) -> String {
-    let secs = elapsed.as_secs();
-    format!(
-        "{}:{:02}:{:02}.{:06}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        elapsed.subsec_micros()
-    )
 }
 
 /// Finished poems by task number.
@@ -154,11 +115,8 @@ fn main() -> torsion::Result<()> {
     }
     reactor.run()?;
     let elapsed = start.elapsed();
-    let poems = poems.borrow();
-    for (task, poem) in poems.iter() {
-        println!("Task {task}: {} bytes of poetry", poem.len());
-    }
-    println!("Got {} poems in {}", poems.len(), format_elapsed(elapsed));
+    let poems: Vec<(usize, usize)> = poems.borrow().iter().map(|(t, p)| (*t, p.len())).collect();
+    print_summary(&poems, elapsed);
     Ok(())
 }
 
@@ -186,30 +144,6 @@ mod tests {
         assert_eq!(
             poems.borrow().get(&2).map(Vec::as_slice),
             Some(&b"Roses are red, the loop is too."[..])
-        );
-    }
-
-    #[test]
-    fn addresses_default_to_the_local_host() {
-        assert_eq!(
-            "10001".parse(),
-            Ok(Address {
-                host: "127.0.0.1".into(),
-                port: 10001
-            })
-        );
-        assert_eq!(
-            "localhost:9".parse::<Address>().unwrap().to_string(),
-            "localhost:9"
-        );
-        assert!("x".parse::<Address>().is_err());
-    }
-
-    #[test]
-    fn elapsed_time_reads_like_a_timedelta() {
-        assert_eq!(
-            format_elapsed(Duration::from_micros(10_132_753)),
-            "0:00:10.132753"
         );
     }
 }

@@ -4,6 +4,10 @@
 //! `cargo test`. (Marking the examples `test = true` in Cargo.toml would run those tests
 //! too, but then `cargo test` builds each example only as a test harness and not as the
 //! program the end-to-end tests start.) The programs' `main`s are not called here.
+//!
+//! The two poetry clients share `examples/support/poetry.rs`, so it is loaded once per
+//! client here, as it is in each client's own build.
+#![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
 #[path = "../examples/chat_client.rs"]
