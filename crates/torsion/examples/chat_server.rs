@@ -4,16 +4,26 @@
 //!
 //! ```text
 //! cargo run --example chat_server -- --port 8006
+//! cargo run --example chat_server -- --port 8006 --reactors 4
 //! ```
+//!
+//! With `--reactors N` above 1 it runs N reactors, one per thread, each listening on the
+//! same port with `SO_REUSEPORT` and keeping its own room: a message goes straight to the
+//! other clients of its reactor, and to the other reactors' rooms through
+//! [`Peers::call`](torsion::Peers::call).
 
 use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use clap::Parser;
-use torsion::{Cx, Failure, ListenOptions, Protocol, Reactor, Transport};
+use torsion::{
+    run_reactors, Cx, Failure, ListenOptions, Peers, Protocol, Reactor, SharedPort, Transport,
+};
 
 /// Forwards every message to every other connected client.
 #[derive(Parser)]
@@ -24,19 +34,60 @@ struct Args {
     /// Interface to listen on ("" for every IPv4 interface).
     #[arg(long, default_value = "")]
     interface: String,
+    /// How many reactors (threads) to run, each listening on the port with SO_REUSEPORT.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    reactors: u16,
 }
 
-/// What every client of the server shares: how many joined so far, and who is here now.
+/// What every client of a reactor shares: how many joined so far, and who is here now.
 #[derive(Default)]
 struct Room {
     joined: usize,
     members: Vec<Transport>,
 }
 
+impl Room {
+    /// Writes `data` to every member but `sender`.
+    fn spread(&self, data: &[u8], sender: Option<&Transport>) {
+        for member in self
+            .members
+            .iter()
+            .filter(|t| !sender.is_some_and(|s| t.is(s)))
+        {
+            member.write(data);
+        }
+    }
+}
+
+thread_local! {
+    /// The room of the reactor running on this thread, when the server runs many.
+    static ROOM: Rc<RefCell<Room>> = Rc::new(RefCell::new(Room::default()));
+}
+
+/// What a reactor knows of the others when the server runs many: how to reach them, and
+/// the count of clients joined on all of them (so client numbers stay unique).
+struct Group {
+    peers: Peers,
+    joined: Arc<AtomicUsize>,
+}
+
+impl Group {
+    /// Sends `data` to every member of every other reactor's room.
+    fn spread_to_others(&self, data: &[u8]) {
+        for index in (0..self.peers.len()).filter(|&i| i != self.peers.index()) {
+            let data = data.to_vec();
+            self.peers.call(index, move || {
+                ROOM.with(|room| room.borrow().spread(&data, None))
+            });
+        }
+    }
+}
+
 /// One chat client's connection.
 struct Spreader {
     room: Rc<RefCell<Room>>,
     client_id: String,
+    group: Option<Rc<Group>>,
 }
 
 impl Spreader {
@@ -44,6 +95,15 @@ impl Spreader {
         Spreader {
             room,
             client_id: random_id(),
+            group: None,
+        }
+    }
+
+    /// A client of one reactor among many: `room` is that reactor's own.
+    fn in_group(room: Rc<RefCell<Room>>, group: Rc<Group>) -> Spreader {
+        Spreader {
+            group: Some(group),
+            ..Spreader::new(room)
         }
     }
 }
@@ -71,9 +131,19 @@ impl Protocol for Spreader {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
         let mut room = self.room.borrow_mut();
         room.joined += 1;
-        println!("new connect: {}", room.joined);
+        let number = match &self.group {
+            None => {
+                println!("new connect: {}", room.joined);
+                room.joined
+            }
+            Some(group) => {
+                let number = group.joined.fetch_add(1, Ordering::Relaxed) + 1;
+                println!("new connect: {number} on reactor {}", group.peers.index());
+                number
+            }
+        };
         cx.transport()
-            .write(format!("Welcome, you are client number {}!\n", room.joined));
+            .write(format!("Welcome, you are client number {number}!\n"));
         room.members.push(cx.transport().clone());
     }
 
@@ -87,14 +157,9 @@ impl Protocol for Spreader {
             self.client_id,
             String::from_utf8_lossy(data)
         );
-        for member in self
-            .room
-            .borrow()
-            .members
-            .iter()
-            .filter(|t| !t.is(cx.transport()))
-        {
-            member.write(data);
+        self.room.borrow().spread(data, Some(cx.transport()));
+        if let Some(group) = &self.group {
+            group.spread_to_others(data);
         }
     }
 
@@ -107,11 +172,35 @@ impl Protocol for Spreader {
     }
 }
 
+/// Runs `args.reactors` reactors, each with its own room, listening on the same port.
+fn run_many(args: Args) -> torsion::Result<()> {
+    let reactors = usize::from(args.reactors);
+    let port = Arc::new(SharedPort::bind(&args.interface, args.port, reactors)?);
+    let joined = Arc::new(AtomicUsize::new(0));
+    run_reactors(reactors, move |reactor, peers| {
+        let group = Rc::new(Group {
+            peers: peers.clone(),
+            joined: joined.clone(),
+        });
+        let room = ROOM.with(Rc::clone);
+        let factory = move |_peer| Some(Spreader::in_group(room.clone(), group.clone()));
+        let (listening, everyone) = port.listen(reactor, factory)?;
+        if everyone {
+            println!("listening on {}", listening.get_host());
+            std::io::stdout().flush()?;
+        }
+        Ok(())
+    })
+}
+
 fn main() -> torsion::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.reactors > 1 {
+        return run_many(args);
+    }
     let reactor = Reactor::new()?;
     let room = Rc::new(RefCell::new(Room::default()));
     let options = ListenOptions {
@@ -232,6 +321,18 @@ mod tests {
         assert_eq!(c.st.value(), b"still there?");
         b.h.connection_lost(Failure::new(ConnectionDone));
         assert_eq!(room.borrow().members.len(), 2);
+    }
+
+    #[test]
+    fn a_message_from_another_reactor_reaches_every_member() {
+        let (room, clients) = room_of_three();
+        for c in &clients {
+            c.st.clear();
+        }
+        room.borrow().spread(b"from afar", None);
+        for c in &clients {
+            assert_eq!(c.st.value(), b"from afar");
+        }
     }
 
     #[test]

@@ -2,12 +2,21 @@
 //!
 //! ```text
 //! cargo run --example echo_server -- --port 8000
+//! cargo run --example echo_server -- --port 8000 --reactors 4 --report-spread
 //! ```
+//!
+//! With `--reactors N` above 1 it runs N reactors, one per thread, each listening on the
+//! same port with `SO_REUSEPORT`, so the kernel spreads the connections over them.
 
+use std::cell::Cell;
 use std::io::Write;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use clap::Parser;
-use torsion::{Cx, ListenOptions, Protocol, Reactor};
+use torsion::{run_reactors, Cx, Factory, ListenOptions, Protocol, Reactor, SharedPort};
+use torsion::{Phase, SystemEvent};
 
 /// Echoes every byte back to the client that sent it.
 #[derive(Parser)]
@@ -18,6 +27,12 @@ struct Args {
     /// Interface to listen on ("" for every IPv4 interface).
     #[arg(long, default_value = "")]
     interface: String,
+    /// How many reactors (threads) to run, each listening on the port with SO_REUSEPORT.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    reactors: u16,
+    /// On shutdown, print how many connections each reactor accepted.
+    #[arg(long)]
+    report_spread: bool,
 }
 
 struct Echo;
@@ -28,17 +43,69 @@ impl Protocol for Echo {
     }
 }
 
+/// Builds an `Echo` per connection; with `--report-spread`, it also counts them.
+struct EchoFactory {
+    accepted: Option<Rc<Cell<usize>>>,
+}
+
+impl Factory for EchoFactory {
+    type Protocol = Echo;
+
+    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Echo> {
+        if let Some(accepted) = &self.accepted {
+            accepted.set(accepted.get() + 1);
+        }
+        Some(Echo)
+    }
+}
+
+/// The factory for reactor `index`; with `report`, it prints how many connections it
+/// accepted when the reactor shuts down.
+fn echo_factory(index: usize, report: bool, reactor: &Reactor) -> EchoFactory {
+    if !report {
+        return EchoFactory { accepted: None };
+    }
+    let accepted = Rc::new(Cell::new(0usize));
+    let counter = accepted.clone();
+    reactor.add_system_event_trigger(Phase::Before, SystemEvent::Shutdown, move || {
+        println!("reactor {index} accepted {} connections", counter.get());
+    });
+    EchoFactory {
+        accepted: Some(accepted),
+    }
+}
+
+/// Runs `args.reactors` reactors, each listening on the same port.
+fn run_many(args: Args) -> torsion::Result<()> {
+    let reactors = usize::from(args.reactors);
+    let port = Arc::new(SharedPort::bind(&args.interface, args.port, reactors)?);
+    let report = args.report_spread;
+    run_reactors(reactors, move |reactor, peers| {
+        let (listening, everyone) =
+            port.listen(reactor, echo_factory(peers.index(), report, reactor))?;
+        if everyone {
+            println!("listening on {}", listening.get_host());
+            std::io::stdout().flush()?;
+        }
+        Ok(())
+    })
+}
+
 fn main() -> torsion::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.reactors > 1 {
+        return run_many(args);
+    }
     let reactor = Reactor::new()?;
     let options = ListenOptions {
         interface: args.interface,
         ..ListenOptions::default()
     };
-    let port = reactor.listen_tcp_with(args.port, |_peer| Some(Echo), options)?;
+    let factory = echo_factory(0, args.report_spread, &reactor);
+    let port = reactor.listen_tcp_with(args.port, factory, options)?;
     println!("listening on {}", port.get_host());
     std::io::stdout().flush()?;
     reactor.run()

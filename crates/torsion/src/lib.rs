@@ -50,6 +50,6 @@ pub use reactor::{
     ThreadHandle, TriggerId,
 };
 pub use reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
-pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort};
+pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::Transport;

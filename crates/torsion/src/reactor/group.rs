@@ -126,6 +126,8 @@ where
                 let reactor = Reactor::new().map_err(|e| e.to_string())?;
                 reactor.set_install_signal_handlers(false);
                 let _ = handle_tx.send((index, reactor.thread_handle()));
+                // Let the channel close when every reactor that could start did.
+                drop(handle_tx);
                 let Ok(peers) = peers_rx.recv() else {
                     return Ok(());
                 };

@@ -108,6 +108,18 @@ fn bind_listener(addr: SocketAddr, options: &ListenOptions) -> io::Result<std::n
     Ok(socket.into())
 }
 
+/// The address of `interface`: `""` is every IPv4 interface.
+pub(crate) fn interface_ip(interface: &str) -> Result<IpAddr, Failure> {
+    if interface.is_empty() {
+        return Ok(Ipv4Addr::UNSPECIFIED.into());
+    }
+    interface.parse().map_err(|_| {
+        Failure::new(InvalidAddress {
+            address: interface.to_string(),
+        })
+    })
+}
+
 /// `accept` errors that mean the process or system ran out of something (descriptors,
 /// buffers, memory) and will pass: ENFILE, EMFILE, ENOBUFS, ENOMEM on Linux.
 fn is_resource_exhaustion(err: &io::Error) -> bool {
@@ -141,15 +153,7 @@ impl Reactor {
         factory: F,
         options: ListenOptions,
     ) -> Result<ListeningPort, Failure> {
-        let ip: IpAddr = if options.interface.is_empty() {
-            Ipv4Addr::UNSPECIFIED.into()
-        } else {
-            options.interface.parse().map_err(|_| {
-                Failure::new(InvalidAddress {
-                    address: options.interface.clone(),
-                })
-            })?
-        };
+        let ip = interface_ip(&options.interface)?;
         let cannot = |os_error| CannotListenError {
             interface: options.interface.clone(),
             port,

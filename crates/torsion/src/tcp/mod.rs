@@ -4,10 +4,12 @@ mod conn;
 mod connector;
 mod io;
 mod listener;
+mod shared_port;
 mod stream_handle;
 
 pub(crate) use conn::Conn;
 pub use connector::{ConnectOptions, Connector, Destination};
 pub(crate) use listener::Listener;
 pub use listener::{ListenOptions, ListeningPort};
+pub use shared_port::SharedPort;
 pub(crate) use stream_handle::StreamHandle;

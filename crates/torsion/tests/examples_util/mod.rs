@@ -210,6 +210,19 @@ impl Program {
         self.child.try_wait().expect("try_wait").is_none()
     }
 
+    /// Sends the program SIGINT (as Ctrl-C would), through the `kill` command.
+    ///
+    /// # Panics
+    ///
+    /// If `kill` cannot be run or fails.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -INT {}: {status}", self.child.id());
+    }
+
     /// Kills the program (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -248,6 +261,20 @@ pub fn read_n(stream: &mut TcpStream, n: usize) -> Vec<u8> {
         .read_exact(&mut buf)
         .unwrap_or_else(|e| panic!("reading {n} bytes: {e}"));
     buf
+}
+
+/// Reads one line, up to and including its `\n` (byte by byte, so nothing after it is
+/// consumed).
+pub fn read_line(stream: &mut TcpStream) -> String {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.last() != Some(&b'\n') {
+        stream
+            .read_exact(&mut byte)
+            .unwrap_or_else(|e| panic!("reading a line: {e} (got {line:?})"));
+        line.push(byte[0]);
+    }
+    String::from_utf8(line).expect("a UTF-8 line")
 }
 
 /// Reads until the peer closes.
