@@ -110,7 +110,22 @@ pub struct Program {
 impl Program {
     /// Starts example `name` with `args`, collecting its stdout and stderr.
     pub fn start(name: &str, args: &[&str]) -> Program {
-        let mut child = Command::new(example_path(name))
+        Program::start_wrapped(&[], name, args)
+    }
+
+    /// Starts example `name` with `args` under `wrapper` (a command and its arguments,
+    /// such as `["prlimit", "--nofile=24", "--"]`; empty for none).
+    pub fn start_wrapped(wrapper: &[&str], name: &str, args: &[&str]) -> Program {
+        let example = example_path(name);
+        let mut command = match wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(&example);
+                command
+            }
+            None => Command::new(&example),
+        };
+        let mut child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -133,9 +148,15 @@ impl Program {
     /// Starts a server example with `--port 0` and waits for its `listening on HOST:PORT`
     /// line; returns the program and the port.
     pub fn start_server(name: &str, args: &[&str]) -> (Program, u16) {
+        Program::start_server_wrapped(&[], name, args)
+    }
+
+    /// [`start_server`](Program::start_server) under `wrapper` (see
+    /// [`start_wrapped`](Program::start_wrapped)).
+    pub fn start_server_wrapped(wrapper: &[&str], name: &str, args: &[&str]) -> (Program, u16) {
         let mut all = args.to_vec();
         all.extend(["--port", "0"]);
-        let program = Program::start(name, &all);
+        let program = Program::start_wrapped(wrapper, name, &all);
         let line = program.wait_for_line("the `listening on` line", |l| {
             l.starts_with("listening on ")
         });
@@ -216,11 +237,29 @@ impl Program {
     ///
     /// If `kill` cannot be run or fails.
     pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    /// Sends the program `signal` (`-TERM`, `-INT`, ...) through the `kill` command.
+    ///
+    /// # Panics
+    ///
+    /// If `kill` cannot be run or fails.
+    pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -INT {}: {status}", self.child.id());
+        assert!(
+            status.success(),
+            "kill {signal} {}: {status}",
+            self.child.id()
+        );
+    }
+
+    /// Everything printed on stderr so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.snapshot()
     }
 
     /// Kills the program (SIGKILL) and reaps it.
