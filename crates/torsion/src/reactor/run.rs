@@ -178,14 +178,4 @@ impl Reactor {
             self.do_read(key);
         }
     }
-
-    fn flush_dirty(&self) {
-        let inner = &self.inner;
-        let mut flushing = std::mem::take(&mut *inner.flushing.borrow_mut());
-        std::mem::swap(&mut *inner.dirty.borrow_mut(), &mut flushing);
-        for key in flushing.drain(..) {
-            self.flush_one(key);
-        }
-        *inner.flushing.borrow_mut() = flushing;
-    }
 }

@@ -35,6 +35,33 @@ enum ProducerCall {
     Resume,
 }
 
+/// One read from a connection, taken while the reactor's borrow is held.
+struct ReadStep {
+    result: io::Result<usize>,
+    /// The read drained the socket: do not read again until the next edge.
+    drained: bool,
+    driver: Option<Rc<dyn ProtocolDriver>>,
+}
+
+fn read_once(conn: &mut Conn, buf: &mut [u8]) -> ReadStep {
+    let result = (&conn.stream).read(buf);
+    // A short read drained the socket: Linux raises a new edge for anything that arrives
+    // later, so skip the read that would only return EAGAIN, unless the peer closed
+    // (then read on to EOF).
+    let drained = match &result {
+        Ok(n) => *n > 0 && *n < buf.len() && !conn.has(flag::READ_HUP),
+        Err(err) => err.kind() == io::ErrorKind::WouldBlock,
+    };
+    if drained {
+        conn.clear(flag::READ_READY);
+    }
+    ReadStep {
+        result,
+        drained,
+        driver: conn.driver.clone(),
+    }
+}
+
 fn lost(err: io::Error) -> Failure {
     Failure::new(ConnectionLost {
         os_error: Some(err),
@@ -59,9 +86,12 @@ impl Reactor {
         }
     }
 
+    /// Handles a readiness event; the first read happens under the same borrow that
+    /// records the event, as it is the common case.
     pub(crate) fn conn_ready(&self, index: usize, event: &Event) {
         let readable = event.is_readable() || event.is_read_closed() || event.is_error();
-        let (key, connecting) = {
+        let mut buf = self.inner.read_buf.borrow_mut();
+        let (key, connecting, first) = {
             let mut conns = self.inner.conns.borrow_mut();
             let Some((key, conn)) = conns.get_by_index_mut(index) else {
                 return;
@@ -78,64 +108,70 @@ impl Reactor {
                     self.mark_dirty(key, conn);
                 }
             }
-            (key, conn.has(flag::CONNECTING))
+            let first = conn.may_read().then(|| read_once(conn, &mut buf));
+            (key, conn.has(flag::CONNECTING), first)
         };
         if connecting {
+            drop(buf);
             self.connect_ready(key);
+            return self.do_read(key);
         }
-        if readable {
-            self.do_read(key);
+        if let Some(step) = first {
+            if self.deliver(key, step, &buf) {
+                self.read_loop(key, &mut buf, MAX_READS_PER_EVENT - 1);
+            }
         }
     }
 
     /// Reads until the socket is drained (or a fair share is read), handing each chunk
     /// to the protocol.
     pub(crate) fn do_read(&self, key: Key) {
-        let inner = &self.inner;
-        let mut buf = inner.read_buf.borrow_mut();
-        for _ in 0..MAX_READS_PER_EVENT {
-            let (result, drained, driver) = {
-                let mut conns = inner.conns.borrow_mut();
-                let Some(conn) = conns.get_mut(key) else {
-                    return;
-                };
-                if !conn.may_read() {
-                    return;
+        let mut buf = self.inner.read_buf.borrow_mut();
+        self.read_loop(key, &mut buf, MAX_READS_PER_EVENT);
+    }
+
+    fn read_loop(&self, key: Key, buf: &mut [u8], budget: usize) {
+        for _ in 0..budget {
+            let step = {
+                let mut conns = self.inner.conns.borrow_mut();
+                match conns.get_mut(key) {
+                    Some(conn) if conn.may_read() => read_once(conn, buf),
+                    _ => return,
                 }
-                let result = (&conn.stream).read(&mut buf);
-                // A short read drained the socket: Linux raises a new edge for anything
-                // that arrives later, so skip the read that would only return EAGAIN,
-                // unless the peer closed (then read on to EOF).
-                let drained = match &result {
-                    Ok(n) => *n > 0 && *n < buf.len() && !conn.has(flag::READ_HUP),
-                    Err(err) => err.kind() == io::ErrorKind::WouldBlock,
-                };
-                if drained {
-                    conn.clear(flag::READ_READY);
-                }
-                (result, drained, conn.driver.clone())
             };
-            match result {
-                Ok(0) => return self.read_eof(key, driver),
-                Ok(n) => {
-                    if let Some(driver) = driver {
-                        if let Err(reason) = driver.data_received(&buf[..n]) {
-                            drop(buf);
-                            return self.abort_for_panic(key, reason);
-                        }
-                    }
-                    if drained {
-                        return;
-                    }
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return self.close_key(key, lost(err)),
+            if !self.deliver(key, step, buf) {
+                return;
             }
         }
-        let mut conns = inner.conns.borrow_mut();
+        // Still readable after a fair share: come back next iteration.
+        let mut conns = self.inner.conns.borrow_mut();
         if conns.get_mut(key).is_some_and(|c| c.may_read()) {
-            inner.resumed.borrow_mut().push(key);
+            self.inner.resumed.borrow_mut().push(key);
+        }
+    }
+
+    /// Hands one read's outcome to the protocol; returns whether to read again.
+    fn deliver(&self, key: Key, step: ReadStep, buf: &[u8]) -> bool {
+        match step.result {
+            Ok(0) => {
+                self.read_eof(key, step.driver);
+                false
+            }
+            Ok(n) => {
+                if let Some(driver) = step.driver {
+                    if let Err(reason) = driver.data_received(&buf[..n]) {
+                        self.abort_for_panic(key, reason);
+                        return false;
+                    }
+                }
+                !step.drained
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => false,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => true,
+            Err(err) => {
+                self.close_key(key, lost(err));
+                false
+            }
         }
     }
 
@@ -165,27 +201,38 @@ impl Reactor {
         self.close_key(key, reason);
     }
 
-    /// Writes the buffer out; the common case (open, no producer, under the high
-    /// watermark) ends here.
-    pub(crate) fn flush_one(&self, key: Key) {
+    /// Flushes every dirty connection: the common case (open, no producer, under the
+    /// high watermark after writing) for all of them under one borrow, then the rest one
+    /// by one, as those may call back into user code.
+    pub(crate) fn flush_dirty(&self) {
+        let inner = &self.inner;
+        let mut keys = std::mem::take(&mut *inner.flushing.borrow_mut());
+        std::mem::swap(&mut *inner.dirty.borrow_mut(), &mut keys);
+        let mut slow = 0;
         {
-            let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else {
-                return;
-            };
-            conn.clear(flag::IN_DIRTY);
-            if !conn.has(flag::FLUSH_SLOW) && conn.producer.is_none() {
-                match conn.write_out() {
-                    Ok(()) if conn.buffered() <= conn.high_water => return,
-                    Ok(()) => {}
-                    Err(err) => {
-                        drop(conns);
-                        return self.finalize(key, lost(err));
+            let mut conns = inner.conns.borrow_mut();
+            for i in 0..keys.len() {
+                let key = keys[i];
+                let Some(conn) = conns.get_mut(key) else {
+                    continue;
+                };
+                conn.clear(flag::IN_DIRTY);
+                if !conn.has(flag::FLUSH_SLOW) && conn.producer.is_none() {
+                    match conn.write_out() {
+                        Ok(()) if conn.buffered() <= conn.high_water => continue,
+                        Ok(()) => {}
+                        Err(err) => conn.close_with(lost(err)),
                     }
                 }
+                keys[slow] = key;
+                slow += 1;
             }
         }
-        self.flush_slow(key);
+        for key in keys.drain(..slow) {
+            self.flush_slow(key);
+        }
+        keys.clear();
+        *inner.flushing.borrow_mut() = keys;
     }
 
     /// Closes, half-closes, applies watermarks and tells producers, as needed.
