@@ -39,14 +39,16 @@ pub(crate) fn fd(key: Key) -> Token {
 }
 
 pub(crate) fn source(token: Token) -> Source {
-    match token {
-        WAKER => Source::Waker,
-        SIGNAL => Source::Signal,
-        TIMER => Source::Timer,
-        Token(t) => match t >> KIND_SHIFT {
-            0 => Source::Conn(t & INDEX_MASK),
-            LISTENER => Source::Listener(t & INDEX_MASK),
-            _ => Source::Fd(t & INDEX_MASK),
+    let Token(t) = token;
+    // Connections first: they are nearly every event.
+    match t >> KIND_SHIFT {
+        0 => Source::Conn(t & INDEX_MASK),
+        LISTENER => Source::Listener(t & INDEX_MASK),
+        FD => Source::Fd(t & INDEX_MASK),
+        _ => match token {
+            WAKER => Source::Waker,
+            SIGNAL => Source::Signal,
+            _ => Source::Timer,
         },
     }
 }
