@@ -218,6 +218,7 @@ pub(crate) trait ProtocolDriver {
     fn connection_lost(&self, reason: &Failure);
 }
 
+#[inline(always)]
 fn call<P: Protocol>(
     cell: &RefCell<Driver<P>>,
     name: &'static str,

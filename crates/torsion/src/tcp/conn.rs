@@ -155,6 +155,7 @@ impl Conn {
     }
 
     /// Writes as much of the buffer as the socket takes; `Err` only for a real error.
+    #[inline(always)]
     pub(crate) fn write_out(&mut self) -> io::Result<()> {
         while self.has(flag::WRITABLE) && self.wpos < self.wbuf.len() {
             match (&self.stream).write(&self.wbuf[self.wpos..]) {

@@ -151,6 +151,7 @@ impl Reactor {
     }
 
     /// Hands one read's outcome to the protocol; returns whether to read again.
+    #[inline(always)]
     fn deliver(&self, key: Key, step: ReadStep, buf: &[u8]) -> bool {
         match step.result {
             Ok(0) => {
