@@ -24,6 +24,17 @@ fn greeting_server(reactor: &torsion::Reactor, greeting: &'static [u8]) -> torsi
     })
 }
 
+/// Checks the factory heard of exactly one attempt, which failed with `kind`, and returns
+/// the failure.
+fn one_failed_attempt(record: &Record, kind: &str) -> Failure {
+    let failed = format!("client_connection_failed:{kind}");
+    assert_eq!(
+        record.events(),
+        ["do_start", "started_connecting", failed.as_str(), "do_stop"]
+    );
+    record.last_reason()
+}
+
 #[test]
 fn client_callbacks_come_in_twisted_order() {
     let reactor = util::reactor();
@@ -78,16 +89,7 @@ fn a_closed_port_is_refused_with_twisteds_message() {
         RecordingClientFactory::stopping(&record, &reactor),
     );
     util::run(&reactor);
-    assert_eq!(
-        record.events(),
-        [
-            "do_start",
-            "started_connecting",
-            "client_connection_failed:ConnectionRefused",
-            "do_stop"
-        ]
-    );
-    let reason = record.last_reason();
+    let reason = one_failed_attempt(&record, "ConnectionRefused");
     assert!(reason.check::<ConnectionRefused>());
     assert_eq!(
         reason.get_error_message(),
@@ -130,16 +132,7 @@ fn a_connect_that_does_not_finish_times_out() {
         options,
     );
     util::run(&reactor);
-    assert_eq!(
-        record.events(),
-        [
-            "do_start",
-            "started_connecting",
-            "client_connection_failed:TimeoutError",
-            "do_stop"
-        ]
-    );
-    let reason = record.last_reason();
+    let reason = one_failed_attempt(&record, "TimeoutError");
     assert!(reason.check::<TimeoutError>());
     assert_eq!(
         reason.get_error_message(),
@@ -162,16 +155,7 @@ fn an_unknown_host_is_a_dns_lookup_error() {
         RecordingClientFactory::stopping(&record, &reactor),
     );
     util::run(&reactor);
-    assert_eq!(
-        record.events(),
-        [
-            "do_start",
-            "started_connecting",
-            "client_connection_failed:DnsLookupError",
-            "do_stop"
-        ]
-    );
-    let reason = record.last_reason();
+    let reason = one_failed_attempt(&record, "DnsLookupError");
     let err = reason
         .downcast_ref::<DnsLookupError>()
         .expect("a DnsLookupError");

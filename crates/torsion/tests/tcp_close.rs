@@ -111,8 +111,7 @@ fn abort_reason_is_connection_aborted_with_its_message() {
     let record = Record::new();
     let (rec, r) = (record.clone(), reactor.clone());
     let port = util::listen(&reactor, move |_peer| {
-        let mut p = Recorder::new(&rec);
-        p.stop_on_lost = Some(r.clone());
+        let p = Recorder::stopping(&rec, &r);
         Some(Aborter(p))
     });
     let client = util::client(port.get_host(), |mut s| {
@@ -320,9 +319,8 @@ fn a_peer_reset_is_connection_lost_with_the_os_error() {
     let record = Record::new();
     let (rec, r) = (record.clone(), reactor.clone());
     let port = util::listen(&reactor, move |_peer| {
-        let mut p = Recorder::new(&rec);
+        let mut p = Recorder::stopping(&rec, &r);
         p.greeting = b"hi".to_vec();
-        p.stop_on_lost = Some(r.clone());
         Some(p)
     });
     let client = util::client(port.get_host(), |mut s| {

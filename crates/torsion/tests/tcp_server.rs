@@ -20,11 +20,7 @@ fn server_callbacks_come_in_order_and_bytes_arrive_whole() {
     let reactor = util::reactor();
     let record = Record::new();
     let (rec, r) = (record.clone(), reactor.clone());
-    let port = util::listen(&reactor, move |_peer| {
-        let mut p = Recorder::new(&rec);
-        p.stop_on_lost = Some(r.clone());
-        Some(p)
-    });
+    let port = util::listen(&reactor, move |_peer| Some(Recorder::stopping(&rec, &r)));
     let payload = util::pattern(1024 * 1024);
     let sent = payload.clone();
     let client = util::client(port.get_host(), move |mut s| {
@@ -56,11 +52,7 @@ fn a_client_that_closes_gives_connection_done() {
     let reactor = util::reactor();
     let record = Record::new();
     let (rec, r) = (record.clone(), reactor.clone());
-    let port = util::listen(&reactor, move |_peer| {
-        let mut p = Recorder::new(&rec);
-        p.stop_on_lost = Some(r.clone());
-        Some(p)
-    });
+    let port = util::listen(&reactor, move |_peer| Some(Recorder::stopping(&rec, &r)));
     let client = util::client(port.get_host(), |mut s| s.write_all(b"bye").unwrap());
     util::run(&reactor);
     client.join();

@@ -328,6 +328,14 @@ impl Recorder {
             stop_on_lost: None,
         }
     }
+
+    /// A recorder that stops `reactor` once its connection is lost.
+    pub fn stopping(record: &Rc<Record>, reactor: &Reactor) -> Recorder {
+        Recorder {
+            stop_on_lost: Some(reactor.clone()),
+            ..Recorder::new(record)
+        }
+    }
 }
 
 impl Protocol for Recorder {
