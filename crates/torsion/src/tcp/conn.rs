@@ -39,10 +39,14 @@ pub(crate) mod flag {
     pub(crate) const SHUTDOWN_REQUESTED: u16 = 1 << 8;
     /// Writing was shut down.
     pub(crate) const WRITE_SHUT: u16 = 1 << 9;
-    /// The connection is in the reactor's dirty list.
+    /// The connection has something to flush: it is in the reactor's dirty list, or
+    /// [`READING`] and flushed when its reads end.
     pub(crate) const IN_DIRTY: u16 = 1 << 10;
     /// A close reason is set: the next flush closes the connection.
     pub(crate) const CLOSING: u16 = 1 << 11;
+    /// The loop is handing this connection's reads to its protocol and flushes it right
+    /// after, so writes meanwhile need not join the dirty list.
+    pub(crate) const READING: u16 = 1 << 12;
 
     /// Any of these stops reading.
     pub(crate) const STOPS_READING: u16 =

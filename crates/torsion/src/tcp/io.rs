@@ -1,8 +1,9 @@
 //! The paths that drive a TCP connection from the loop: readiness → read →
 //! `data_received`; the flush of dirty connections; and the close.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::Shutdown;
+use std::os::fd::AsRawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Duration;
@@ -35,30 +36,78 @@ enum ProducerCall {
     Resume,
 }
 
-/// One read from a connection, taken while the reactor's borrow is held.
-struct ReadStep {
-    result: io::Result<usize>,
-    /// The read drained the socket: do not read again until the next edge.
-    drained: bool,
-    driver: Option<Rc<dyn ProtocolDriver>>,
+/// What one `recv` found.
+enum Got {
+    /// `n` bytes; `more` if the socket may hold more.
+    Bytes {
+        n: usize,
+        more: bool,
+    },
+    Eof,
+    /// Nothing to read now (EAGAIN), or a signal interrupted the call.
+    Nothing {
+        retry: bool,
+    },
+    Failed(io::Error),
 }
 
-fn read_once(conn: &mut Conn, buf: &mut [u8]) -> ReadStep {
-    let result = (&conn.stream).read(buf);
-    // A short read drained the socket: Linux raises a new edge for anything that arrives
-    // later, so skip the read that would only return EAGAIN, unless the peer closed
-    // (then read on to EOF).
-    let drained = match &result {
-        Ok(n) => *n > 0 && *n < buf.len() && !conn.has(flag::READ_HUP),
-        Err(err) => err.kind() == io::ErrorKind::WouldBlock,
+/// Reads once from `conn` into `buf`, while the reactor's borrow is held, and notes in
+/// its flags whether the socket was drained.
+#[inline(always)]
+fn read_once(conn: &mut Conn, buf: &mut [u8]) -> Got {
+    conn.set(flag::READING);
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and the descriptor stays
+    // open while `conn` (which owns it) is borrowed.
+    let n = unsafe {
+        libc::recv(
+            conn.stream.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+        )
     };
-    if drained {
-        conn.clear(flag::READ_READY);
+    if n > 0 {
+        let n = n as usize;
+        // A short read drained the socket: Linux raises a new edge for anything that
+        // arrives later, so skip the read that would only return EAGAIN, unless the peer
+        // closed (then read on to EOF).
+        let more = n == buf.len() || conn.has(flag::READ_HUP);
+        if !more {
+            conn.clear(flag::READ_READY);
+        }
+        return Got::Bytes { n, more };
     }
-    ReadStep {
-        result,
-        drained,
-        driver: conn.driver.clone(),
+    if n == 0 {
+        return Got::Eof;
+    }
+    let err = io::Error::last_os_error();
+    match err.kind() {
+        io::ErrorKind::WouldBlock => {
+            conn.clear(flag::READ_READY);
+            Got::Nothing { retry: false }
+        }
+        io::ErrorKind::Interrupted => Got::Nothing { retry: true },
+        _ => Got::Failed(err),
+    }
+}
+
+/// The common flush: an open connection with no producer writes its buffer out. Returns
+/// whether that was all (and clears [`flag::IN_DIRTY`]); if not, the slow path must run.
+#[inline(always)]
+fn flush_fast(conn: &mut Conn) -> bool {
+    if conn.has(flag::FLUSH_SLOW) || conn.producer.is_some() {
+        return false;
+    }
+    match conn.write_out() {
+        Ok(()) if conn.buffered() <= conn.high_water => {
+            conn.clear(flag::IN_DIRTY);
+            true
+        }
+        Ok(()) => false,
+        Err(err) => {
+            conn.close_with(lost(err));
+            false
+        }
     }
 }
 
@@ -69,11 +118,14 @@ fn lost(err: io::Error) -> Failure {
 }
 
 impl Reactor {
-    /// Puts `key` in the dirty list for the next flush, once.
+    /// Puts `key` in the dirty list for the next flush, once (unless its reads are being
+    /// delivered: then it is flushed when they end).
     pub(crate) fn mark_dirty(&self, key: Key, conn: &mut Conn) {
         if !conn.has(flag::IN_DIRTY) {
             conn.set(flag::IN_DIRTY);
-            self.inner.dirty.borrow_mut().push(key);
+            if !conn.has(flag::READING) {
+                self.inner.dirty.borrow_mut().push(key);
+            }
         }
     }
 
@@ -89,38 +141,43 @@ impl Reactor {
     /// Handles a readiness event; the first read happens under the same borrow that
     /// records the event, as it is the common case.
     pub(crate) fn conn_ready(&self, index: usize, event: &Event) {
-        let readable = event.is_readable() || event.is_read_closed() || event.is_error();
         let mut buf = self.inner.read_buf.borrow_mut();
-        let (key, connecting, first) = {
+        let (key, got, driver) = {
             let mut conns = self.inner.conns.borrow_mut();
             let Some((key, conn)) = conns.get_by_index_mut(index) else {
                 return;
             };
-            if readable {
+            let hup = event.is_read_closed() || event.is_error();
+            if event.is_readable() || hup {
                 conn.set(flag::READ_READY);
             }
-            if event.is_read_closed() || event.is_error() {
+            if hup {
                 conn.set(flag::READ_HUP);
             }
-            if event.is_writable() || event.is_error() {
+            // Every edge reports writability; only a change (or a pull producer waiting
+            // for it) needs the flush.
+            if (event.is_writable() || event.is_error())
+                && (!conn.has(flag::WRITABLE) || conn.producer.is_some())
+            {
                 conn.set(flag::WRITABLE);
                 if conn.buffered() > 0 || conn.producer.is_some() {
                     self.mark_dirty(key, conn);
                 }
             }
-            let first = conn.may_read().then(|| read_once(conn, &mut buf));
-            (key, conn.has(flag::CONNECTING), first)
-        };
-        if connecting {
-            drop(buf);
-            self.connect_ready(key);
-            return self.do_read(key);
-        }
-        if let Some(step) = first {
-            if self.deliver(key, step, &buf) {
-                self.read_loop(key, &mut buf, MAX_READS_PER_EVENT - 1);
+            if conn.has(flag::CONNECTING) {
+                drop((conns, buf));
+                self.connect_ready(key);
+                return self.do_read(key);
             }
+            if !conn.may_read() {
+                return;
+            }
+            (key, read_once(conn, &mut buf), conn.driver.clone())
+        };
+        if self.deliver(key, got, driver, &buf) {
+            self.read_loop(key, &mut buf, MAX_READS_PER_EVENT - 1);
         }
+        self.reads_ended(key);
     }
 
     /// Reads until the socket is drained (or a fair share is read), handing each chunk
@@ -128,18 +185,33 @@ impl Reactor {
     pub(crate) fn do_read(&self, key: Key) {
         let mut buf = self.inner.read_buf.borrow_mut();
         self.read_loop(key, &mut buf, MAX_READS_PER_EVENT);
+        self.reads_ended(key);
+    }
+
+    /// Flushes what the protocol wrote while its reads were delivered (the common case:
+    /// one `send` right away), or queues the connection for the loop's flush.
+    #[inline(always)]
+    fn reads_ended(&self, key: Key) {
+        let mut conns = self.inner.conns.borrow_mut();
+        let Some(conn) = conns.get_mut(key) else {
+            return;
+        };
+        conn.clear(flag::READING);
+        if conn.has(flag::IN_DIRTY) && !flush_fast(conn) {
+            self.inner.dirty.borrow_mut().push(key);
+        }
     }
 
     fn read_loop(&self, key: Key, buf: &mut [u8], budget: usize) {
         for _ in 0..budget {
-            let step = {
+            let (got, driver) = {
                 let mut conns = self.inner.conns.borrow_mut();
                 match conns.get_mut(key) {
-                    Some(conn) if conn.may_read() => read_once(conn, buf),
+                    Some(conn) if conn.may_read() => (read_once(conn, buf), conn.driver.clone()),
                     _ => return,
                 }
             };
-            if !self.deliver(key, step, buf) {
+            if !self.deliver(key, got, driver, buf) {
                 return;
             }
         }
@@ -152,24 +224,29 @@ impl Reactor {
 
     /// Hands one read's outcome to the protocol; returns whether to read again.
     #[inline(always)]
-    fn deliver(&self, key: Key, step: ReadStep, buf: &[u8]) -> bool {
-        match step.result {
-            Ok(0) => {
-                self.read_eof(key, step.driver);
-                false
-            }
-            Ok(n) => {
-                if let Some(driver) = step.driver {
+    fn deliver(
+        &self,
+        key: Key,
+        got: Got,
+        driver: Option<Rc<dyn ProtocolDriver>>,
+        buf: &[u8],
+    ) -> bool {
+        match got {
+            Got::Bytes { n, more } => {
+                if let Some(driver) = driver {
                     if let Err(reason) = driver.data_received(&buf[..n]) {
                         self.abort_for_panic(key, reason);
                         return false;
                     }
                 }
-                !step.drained
+                more
             }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => false,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => true,
-            Err(err) => {
+            Got::Eof => {
+                self.read_eof(key, driver);
+                false
+            }
+            Got::Nothing { retry } => retry,
+            Got::Failed(err) => {
                 self.close_key(key, lost(err));
                 false
             }
@@ -217,14 +294,11 @@ impl Reactor {
                 let Some(conn) = conns.get_mut(key) else {
                     continue;
                 };
-                conn.clear(flag::IN_DIRTY);
-                if !conn.has(flag::FLUSH_SLOW) && conn.producer.is_none() {
-                    match conn.write_out() {
-                        Ok(()) if conn.buffered() <= conn.high_water => continue,
-                        Ok(()) => {}
-                        Err(err) => conn.close_with(lost(err)),
-                    }
+                // Flushed already when its reads ended, or listed twice.
+                if !conn.has(flag::IN_DIRTY) || flush_fast(conn) {
+                    continue;
                 }
+                conn.clear(flag::IN_DIRTY);
                 keys[slow] = key;
                 slow += 1;
             }
