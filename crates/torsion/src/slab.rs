@@ -52,6 +52,14 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Inserts the value `make` builds from the key it will have.
+    pub(crate) fn insert_with(&mut self, make: impl FnOnce(Key) -> T) -> Key {
+        let key = self.next_key();
+        let inserted = self.insert(make(key));
+        debug_assert_eq!(inserted, key);
+        inserted
+    }
+
     /// The key the next `insert` will return.
     pub(crate) fn next_key(&self) -> Key {
         match self.free.last() {
@@ -88,20 +96,6 @@ impl<T> Slab<T> {
             Key {
                 index: index as u32,
                 generation: slot.generation,
-            },
-            value,
-        ))
-    }
-
-    /// The live entry in slot `index`, whatever its generation, with its key.
-    pub(crate) fn get_by_index_mut(&mut self, index: usize) -> Option<(Key, &mut T)> {
-        let slot = self.slots.get_mut(index)?;
-        let generation = slot.generation;
-        let value = slot.value.as_mut()?;
-        Some((
-            Key {
-                index: index as u32,
-                generation,
             },
             value,
         ))

@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use mio::{Events, Poll, Registry};
@@ -14,7 +15,7 @@ use super::timer_fd::TimerFd;
 use super::token::WAKER;
 use super::triggers::Triggers;
 use crate::slab::{Key, Slab};
-use crate::tcp::{Conn, Listener};
+use crate::tcp::{ConnCell, Listener};
 use crate::time::Scheduler;
 
 /// The size of the one read buffer every connection of a reactor reads into.
@@ -28,7 +29,7 @@ pub(crate) struct Inner {
     pub(crate) events: RefCell<Events>,
     pub(crate) scheduler: Scheduler,
     pub(crate) timer_fd: TimerFd,
-    pub(crate) conns: RefCell<Slab<Conn>>,
+    pub(crate) conns: RefCell<Slab<Rc<ConnCell>>>,
     pub(crate) listeners: RefCell<Slab<Listener>>,
     pub(crate) fds: RefCell<FdSet>,
     /// Connections with something to write, shut down or close, in the order they asked.

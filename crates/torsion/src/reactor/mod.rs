@@ -121,10 +121,6 @@ impl Reactor {
     pub fn connection_count(&self) -> usize {
         self.inner.conns.borrow().len()
     }
-
-    pub(crate) fn same(&self, other: &Reactor) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
-    }
 }
 
 impl ReactorTime for Reactor {

@@ -2,14 +2,17 @@
 //! The paths that drive it are in `io.rs`; the handle transports use is in
 //! `stream_handle.rs`.
 
-use std::io::{self, Write};
+use std::cell::RefCell;
+use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 
 use mio::net::TcpStream;
 
 use crate::producer::SharedProducer;
 use crate::protocol::ProtocolDriver;
+use crate::slab::Key;
 use crate::tcp::Connector;
 use crate::Failure;
 
@@ -47,15 +50,17 @@ pub(crate) mod flag {
     /// The loop is handing this connection's reads to its protocol and flushes it right
     /// after, so writes meanwhile need not join the dirty list.
     pub(crate) const READING: u16 = 1 << 12;
+    /// The connection is closed and out of the reactor; only handles still point at it.
+    pub(crate) const CLOSED: u16 = 1 << 13;
 
     /// Any of these stops reading.
     pub(crate) const STOPS_READING: u16 =
-        CONNECTING | USER_PAUSED | BACKPRESSURE | READ_EOF | DISCONNECTING | CLOSING;
+        CONNECTING | USER_PAUSED | BACKPRESSURE | READ_EOF | DISCONNECTING | CLOSING | CLOSED;
     /// Any of these makes a flush more than writing the buffer out.
     pub(crate) const FLUSH_SLOW: u16 =
-        CONNECTING | BACKPRESSURE | DISCONNECTING | SHUTDOWN_REQUESTED | CLOSING;
+        CONNECTING | BACKPRESSURE | DISCONNECTING | SHUTDOWN_REQUESTED | CLOSING | CLOSED;
     /// Any of these refuses new writes.
-    pub(crate) const REFUSES_WRITES: u16 = SHUTDOWN_REQUESTED | WRITE_SHUT | CLOSING;
+    pub(crate) const REFUSES_WRITES: u16 = SHUTDOWN_REQUESTED | WRITE_SHUT | CLOSING | CLOSED;
 }
 
 /// Who opened the connection, and so who hears when it closes.
@@ -71,12 +76,40 @@ pub(crate) struct ProducerSlot {
     pub(crate) paused: bool,
 }
 
+/// A connection as the reactor's slab and the connection's transports share it: the
+/// transport reaches its connection without a lookup, and the loop holds it (not the slab)
+/// while the protocol runs.
+pub(crate) struct ConnCell {
+    pub(crate) key: Key,
+    pub(crate) conn: RefCell<Conn>,
+    /// The protocol, once built; taken out when the connection closes (it holds the
+    /// transport, and so this cell).
+    pub(crate) driver: RefCell<Option<Rc<dyn ProtocolDriver>>>,
+}
+
+impl ConnCell {
+    pub(crate) fn new(key: Key, conn: Conn) -> Rc<ConnCell> {
+        Rc::new(ConnCell {
+            key,
+            conn: RefCell::new(conn),
+            driver: RefCell::new(None),
+        })
+    }
+
+    /// The protocol, if there is one (a clone, for calling it with no borrow held).
+    pub(crate) fn driver(&self) -> Option<Rc<dyn ProtocolDriver>> {
+        self.driver.borrow().clone()
+    }
+}
+
 pub(crate) struct Conn {
-    pub(crate) stream: TcpStream,
+    /// The socket's descriptor, for the calls on the hot path; valid until [`flag::CLOSED`].
+    pub(crate) fd: RawFd,
+    /// The socket; `None` once closed.
+    pub(crate) stream: Option<TcpStream>,
     pub(crate) flags: u16,
     /// The remote address, once known (for log lines).
     pub(crate) peer: Option<SocketAddr>,
-    pub(crate) driver: Option<Rc<dyn ProtocolDriver>>,
     pub(crate) owner: Owner,
     wbuf: Vec<u8>,
     wpos: usize,
@@ -96,14 +129,14 @@ impl Conn {
         connecting: bool,
     ) -> Conn {
         Conn {
-            stream,
+            fd: stream.as_raw_fd(),
+            stream: Some(stream),
             flags: if connecting {
                 flag::CONNECTING
             } else {
                 flag::WRITABLE
             },
             peer,
-            driver: None,
             owner,
             wbuf: Vec::new(),
             wpos: 0,
@@ -113,6 +146,26 @@ impl Conn {
             hard_limit: DEFAULT_HARD_LIMIT,
             close_reason: None,
         }
+    }
+
+    /// The socket, or `NotConnected` once it is closed.
+    pub(crate) fn socket(&self) -> io::Result<&TcpStream> {
+        self.stream
+            .as_ref()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the connection is closed"))
+    }
+
+    /// Marks the connection closed and hands back what the close must tear down; the
+    /// buffer is freed, as handles may outlive the connection.
+    pub(crate) fn close(&mut self) -> (Option<TcpStream>, Option<ProducerSlot>, Owner) {
+        self.set(flag::CLOSED);
+        self.wbuf = Vec::new();
+        self.wpos = 0;
+        (
+            self.stream.take(),
+            self.producer.take(),
+            std::mem::replace(&mut self.owner, Owner::Server),
+        )
     }
 
     pub(crate) fn has(&self, bits: u16) -> bool {
@@ -162,11 +215,26 @@ impl Conn {
     #[inline(always)]
     pub(crate) fn write_out(&mut self) -> io::Result<()> {
         while self.has(flag::WRITABLE) && self.wpos < self.wbuf.len() {
-            match (&self.stream).write(&self.wbuf[self.wpos..]) {
-                Ok(n) => self.wpos += n,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => self.clear(flag::WRITABLE),
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
+            let pending = &self.wbuf[self.wpos..];
+            // SAFETY: `pending` is valid for reads of its length, and `fd` is open until
+            // CLOSED (which stops every flush).
+            let n = unsafe {
+                libc::send(
+                    self.fd,
+                    pending.as_ptr().cast(),
+                    pending.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            };
+            if n >= 0 {
+                self.wpos += n as usize;
+                continue;
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::WouldBlock => self.clear(flag::WRITABLE),
+                io::ErrorKind::Interrupted => {}
+                _ => return Err(err),
             }
         }
         if self.wpos == self.wbuf.len() {

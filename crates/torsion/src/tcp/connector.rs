@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::conn::{Conn, Owner};
+use super::conn::{flag, Conn, ConnCell, Owner};
 use super::StreamHandle;
 use crate::error::{
     ConnectError, ConnectionRefused, DnsLookupError, NoProtocol, TimeoutError, UserError,
@@ -161,15 +161,18 @@ impl Connector {
     pub fn transport(&self) -> Option<Transport> {
         let reactor = self.reactor()?;
         let key = self.inner.conn.get()?;
-        let conns = reactor.inner.conns.borrow();
-        let conn = conns
-            .get(key)
-            .filter(|c| !c.has(super::conn::flag::CONNECTING))?;
-        let host = conn.stream.local_addr().ok()?;
-        let peer = conn.stream.peer_addr().ok()?;
+        let cell = reactor.cell(key)?;
+        let (host, peer) = {
+            let conn = cell.conn.borrow();
+            if conn.has(flag::CONNECTING) {
+                return None;
+            }
+            let socket = conn.socket().ok()?;
+            (socket.local_addr().ok()?, socket.peer_addr().ok()?)
+        };
         Some(Transport::stream(StreamHandle::new(
             reactor.clone(),
-            key,
+            cell,
             host,
             peer,
         )))
@@ -356,17 +359,18 @@ impl Reactor {
             Ok(stream) => stream,
             Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
-        let mut conns = self.inner.conns.borrow_mut();
-        let key = conns.insert(Conn::new(
-            stream,
-            Some(addr),
-            Owner::Client(c.clone()),
-            true,
-        ));
-        let conn = conns.get_mut(key).expect("just inserted");
-        if let Err(err) = self.register_conn(key, conn) {
-            conns.remove(key);
-            drop(conns);
+        let conn = Conn::new(stream, Some(addr), Owner::Client(c.clone()), true);
+        let key = self
+            .inner
+            .conns
+            .borrow_mut()
+            .insert_with(|key| ConnCell::new(key, conn));
+        let registered = match self.cell(key) {
+            Some(cell) => self.register_conn(key, &mut cell.conn.borrow_mut()),
+            None => return,
+        };
+        if let Err(err) = registered {
+            self.discard_conn(key);
             return self.connect_failed(c, Failure::new(ConnectError { os_error: err }));
         }
         c.inner.conn.set(Some(key));
@@ -374,12 +378,13 @@ impl Reactor {
 
     /// A connecting socket became ready: find out whether it connected.
     pub(crate) fn connect_ready(&self, key: Key) {
+        let Some(cell) = self.cell(key) else { return };
         let outcome = {
-            let conns = self.inner.conns.borrow();
-            let Some(conn) = conns.get(key) else { return };
-            match conn.stream.take_error() {
+            let conn = cell.conn.borrow();
+            let Ok(socket) = conn.socket() else { return };
+            match socket.take_error() {
                 Ok(Some(err)) | Err(err) => Err(err),
-                Ok(None) => match conn.stream.peer_addr() {
+                Ok(None) => match socket.peer_addr() {
                     Ok(peer) => Ok(peer),
                     Err(err) if err.kind() == io::ErrorKind::NotConnected => return,
                     Err(err) => Err(err),
@@ -387,35 +392,40 @@ impl Reactor {
             }
         };
         match outcome {
-            Ok(peer) => self.connected(key, peer),
+            Ok(peer) => self.connected(&cell, peer),
             Err(err) => {
-                let connector = match self.inner.conns.borrow().get(key).map(|c| &c.owner) {
-                    Some(Owner::Client(c)) => c.clone(),
-                    _ => return,
+                let connector = match &cell.conn.borrow().owner {
+                    Owner::Client(c) => c.clone(),
+                    Owner::Server => return,
                 };
                 self.connect_failed(&connector, classify_connect_error(err));
             }
         }
     }
 
-    fn connected(&self, key: Key, peer: SocketAddr) {
+    fn connected(&self, cell: &Rc<ConnCell>, peer: SocketAddr) {
+        let key = cell.key;
         let (connector, host) = {
-            let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else {
-                return;
-            };
+            let mut conn = cell.conn.borrow_mut();
             conn.set_connected();
-            let _ = conn.stream.set_nodelay(true);
+            let host = match conn.socket() {
+                Ok(socket) => {
+                    let _ = socket.set_nodelay(true);
+                    socket.local_addr().unwrap_or(peer)
+                }
+                Err(_) => return,
+            };
             let Owner::Client(c) = &conn.owner else {
                 return;
             };
-            (c.clone(), conn.stream.local_addr().unwrap_or(peer))
+            (c.clone(), host)
         };
         if let Some(call) = connector.inner.timeout_call.borrow_mut().take() {
             let _ = call.cancel();
         }
         connector.inner.state.set(State::Connected);
-        let transport = Transport::stream(StreamHandle::new(self.clone(), key, host, peer));
+        let transport =
+            Transport::stream(StreamHandle::new(self.clone(), cell.clone(), host, peer));
         let Some(driver) =
             connector
                 .inner
@@ -426,9 +436,7 @@ impl Reactor {
             connector.inner.state.set(State::Connecting);
             return self.connect_failed(&connector, Failure::new(NoProtocol));
         };
-        if let Some(conn) = self.inner.conns.borrow_mut().get_mut(key) {
-            conn.driver = Some(driver.clone());
-        }
+        *cell.driver.borrow_mut() = Some(driver.clone());
         if let Err(reason) = driver.connection_made() {
             self.abort_for_panic(key, reason);
         }
@@ -437,8 +445,11 @@ impl Reactor {
     /// Drops a connection that never reached its protocol.
     pub(crate) fn discard_conn(&self, key: Key) {
         let removed = self.inner.conns.borrow_mut().remove(key);
-        if let Some(mut conn) = removed {
-            let _ = self.inner.registry.deregister(&mut conn.stream);
+        if let Some(cell) = removed {
+            let (stream, _, _) = cell.conn.borrow_mut().close();
+            if let Some(mut stream) = stream {
+                let _ = self.inner.registry.deregister(&mut stream);
+            }
         }
     }
 

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsRawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Duration;
@@ -11,10 +10,9 @@ use std::time::Duration;
 use mio::event::Event;
 use mio::Interest;
 
-use super::conn::{flag, Conn, Owner};
+use super::conn::{flag, Conn, ConnCell, Owner};
 use crate::error::{ConnectionDone, ConnectionLost, WriteBufferOverflow};
 use crate::producer::SharedProducer;
-use crate::protocol::ProtocolDriver;
 use crate::reactor::token;
 use crate::slab::Key;
 use crate::{Failure, Reactor};
@@ -56,16 +54,9 @@ enum Got {
 #[inline(always)]
 fn read_once(conn: &mut Conn, buf: &mut [u8]) -> Got {
     conn.set(flag::READING);
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and the descriptor stays
-    // open while `conn` (which owns it) is borrowed.
-    let n = unsafe {
-        libc::recv(
-            conn.stream.as_raw_fd(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            0,
-        )
-    };
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and `fd` is open until
+    // CLOSED (which stops every read).
+    let n = unsafe { libc::recv(conn.fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
     if n > 0 {
         let n = n as usize;
         // A short read drained the socket: Linux raises a new edge for anything that
@@ -131,22 +122,34 @@ impl Reactor {
 
     /// Closes `key` with `reason` at the next flush (from the loop).
     pub(crate) fn close_key(&self, key: Key, reason: Failure) {
-        let mut conns = self.inner.conns.borrow_mut();
-        if let Some(conn) = conns.get_mut(key) {
+        if let Some(cell) = self.cell(key) {
+            let mut conn = cell.conn.borrow_mut();
             conn.close_with(reason);
-            self.mark_dirty(key, conn);
+            self.mark_dirty(key, &mut conn);
         }
+    }
+
+    /// The connection in slot `index`, whatever its generation.
+    fn cell_at(&self, index: usize) -> Option<Rc<ConnCell>> {
+        let conns = self.inner.conns.borrow();
+        conns.get_by_index(index).map(|(_, cell)| cell.clone())
+    }
+
+    /// The connection `key`, if it is still open.
+    pub(crate) fn cell(&self, key: Key) -> Option<Rc<ConnCell>> {
+        self.inner.conns.borrow().get(key).cloned()
     }
 
     /// Handles a readiness event; the first read happens under the same borrow that
     /// records the event, as it is the common case.
     pub(crate) fn conn_ready(&self, index: usize, event: &Event) {
+        let Some(cell) = self.cell_at(index) else {
+            return;
+        };
+        let key = cell.key;
         let mut buf = self.inner.read_buf.borrow_mut();
-        let (key, got, driver) = {
-            let mut conns = self.inner.conns.borrow_mut();
-            let Some((key, conn)) = conns.get_by_index_mut(index) else {
-                return;
-            };
+        let got = {
+            let mut conn = cell.conn.borrow_mut();
             let hup = event.is_read_closed() || event.is_error();
             if event.is_readable() || hup {
                 conn.set(flag::READ_READY);
@@ -161,120 +164,112 @@ impl Reactor {
             {
                 conn.set(flag::WRITABLE);
                 if conn.buffered() > 0 || conn.producer.is_some() {
-                    self.mark_dirty(key, conn);
+                    self.mark_dirty(key, &mut conn);
                 }
             }
             if conn.has(flag::CONNECTING) {
-                drop((conns, buf));
+                drop((conn, buf));
                 self.connect_ready(key);
                 return self.do_read(key);
             }
             if !conn.may_read() {
                 return;
             }
-            (key, read_once(conn, &mut buf), conn.driver.clone())
+            read_once(&mut conn, &mut buf)
         };
-        if self.deliver(key, got, driver, &buf) {
-            self.read_loop(key, &mut buf, MAX_READS_PER_EVENT - 1);
+        if self.deliver(&cell, got, &buf) {
+            self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT - 1);
         }
-        self.reads_ended(key);
+        self.reads_ended(&cell);
     }
 
     /// Reads until the socket is drained (or a fair share is read), handing each chunk
     /// to the protocol.
     pub(crate) fn do_read(&self, key: Key) {
+        let Some(cell) = self.cell(key) else {
+            return;
+        };
         let mut buf = self.inner.read_buf.borrow_mut();
-        self.read_loop(key, &mut buf, MAX_READS_PER_EVENT);
-        self.reads_ended(key);
+        self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT);
+        self.reads_ended(&cell);
     }
 
     /// Flushes what the protocol wrote while its reads were delivered (the common case:
     /// one `send` right away), or queues the connection for the loop's flush.
     #[inline(always)]
-    fn reads_ended(&self, key: Key) {
-        let mut conns = self.inner.conns.borrow_mut();
-        let Some(conn) = conns.get_mut(key) else {
-            return;
-        };
+    fn reads_ended(&self, cell: &ConnCell) {
+        let mut conn = cell.conn.borrow_mut();
         conn.clear(flag::READING);
-        if conn.has(flag::IN_DIRTY) && !flush_fast(conn) {
-            self.inner.dirty.borrow_mut().push(key);
+        if conn.has(flag::IN_DIRTY) && !flush_fast(&mut conn) {
+            self.inner.dirty.borrow_mut().push(cell.key);
         }
     }
 
-    fn read_loop(&self, key: Key, buf: &mut [u8], budget: usize) {
+    fn read_loop(&self, cell: &ConnCell, buf: &mut [u8], budget: usize) {
         for _ in 0..budget {
-            let (got, driver) = {
-                let mut conns = self.inner.conns.borrow_mut();
-                match conns.get_mut(key) {
-                    Some(conn) if conn.may_read() => (read_once(conn, buf), conn.driver.clone()),
-                    _ => return,
+            let got = {
+                let mut conn = cell.conn.borrow_mut();
+                if !conn.may_read() {
+                    return;
                 }
+                read_once(&mut conn, buf)
             };
-            if !self.deliver(key, got, driver, buf) {
+            if !self.deliver(cell, got, buf) {
                 return;
             }
         }
         // Still readable after a fair share: come back next iteration.
-        let mut conns = self.inner.conns.borrow_mut();
-        if conns.get_mut(key).is_some_and(|c| c.may_read()) {
-            self.inner.resumed.borrow_mut().push(key);
+        if cell.conn.borrow().may_read() {
+            self.inner.resumed.borrow_mut().push(cell.key);
         }
     }
 
     /// Hands one read's outcome to the protocol; returns whether to read again.
     #[inline(always)]
-    fn deliver(
-        &self,
-        key: Key,
-        got: Got,
-        driver: Option<Rc<dyn ProtocolDriver>>,
-        buf: &[u8],
-    ) -> bool {
+    fn deliver(&self, cell: &ConnCell, got: Got, buf: &[u8]) -> bool {
         match got {
             Got::Bytes { n, more } => {
-                if let Some(driver) = driver {
+                let protocol = cell.driver.borrow();
+                if let Some(driver) = &*protocol {
                     if let Err(reason) = driver.data_received(&buf[..n]) {
-                        self.abort_for_panic(key, reason);
+                        drop(protocol);
+                        self.abort_for_panic(cell.key, reason);
                         return false;
                     }
                 }
                 more
             }
             Got::Eof => {
-                self.read_eof(key, driver);
+                self.read_eof(cell);
                 false
             }
             Got::Nothing { retry } => retry,
             Got::Failed(err) => {
-                self.close_key(key, lost(err));
+                self.close_key(cell.key, lost(err));
                 false
             }
         }
     }
 
-    fn read_eof(&self, key: Key, driver: Option<Rc<dyn ProtocolDriver>>) {
+    fn read_eof(&self, cell: &ConnCell) {
         let write_shut = {
-            let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else {
-                return;
-            };
+            let mut conn = cell.conn.borrow_mut();
             conn.set(flag::READ_EOF);
             conn.clear(flag::READ_READY);
             conn.has(flag::WRITE_SHUT)
         };
         if write_shut {
-            return self.close_key(key, Failure::new(ConnectionDone));
+            return self.close_key(cell.key, Failure::new(ConnectionDone));
         }
-        if let Some(driver) = driver {
+        if let Some(driver) = cell.driver() {
             if let Err(reason) = driver.read_connection_lost() {
-                self.abort_for_panic(key, reason);
+                self.abort_for_panic(cell.key, reason);
             }
         }
     }
 
     pub(crate) fn abort_for_panic(&self, key: Key, reason: Failure) {
-        let peer = self.inner.conns.borrow().get(key).and_then(|c| c.peer);
+        let peer = self.cell(key).and_then(|c| c.conn.borrow().peer);
         tracing::error!(peer = %crate::error::describe(peer), %reason, "closing the connection");
         self.close_key(key, reason);
     }
@@ -288,14 +283,15 @@ impl Reactor {
         std::mem::swap(&mut *inner.dirty.borrow_mut(), &mut keys);
         let mut slow = 0;
         {
-            let mut conns = inner.conns.borrow_mut();
+            let conns = inner.conns.borrow();
             for i in 0..keys.len() {
                 let key = keys[i];
-                let Some(conn) = conns.get_mut(key) else {
+                let Some(cell) = conns.get(key) else {
                     continue;
                 };
+                let mut conn = cell.conn.borrow_mut();
                 // Flushed already when its reads ended, or listed twice.
-                if !conn.has(flag::IN_DIRTY) || flush_fast(conn) {
+                if !conn.has(flag::IN_DIRTY) || flush_fast(&mut conn) {
                     continue;
                 }
                 conn.clear(flag::IN_DIRTY);
@@ -312,41 +308,43 @@ impl Reactor {
 
     /// Closes, half-closes, applies watermarks and tells producers, as needed.
     fn flush_slow(&self, key: Key) {
+        let Some(cell) = self.cell(key) else {
+            return;
+        };
         let mut after = AfterFlush::default();
         {
-            let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else {
-                return;
-            };
+            let mut conn = cell.conn.borrow_mut();
             if let Some(reason) = conn.take_close_reason() {
-                drop(conns);
+                drop(conn);
                 return self.finalize(key, reason);
             }
             if conn.has(flag::CONNECTING) {
                 return;
             }
             if let Err(err) = conn.write_out() {
-                drop(conns);
+                drop(conn);
                 return self.finalize(key, lost(err));
             }
             let pending = conn.buffered();
             if pending > conn.hard_limit {
                 let limit = conn.hard_limit;
-                drop(conns);
+                drop(conn);
                 return self.finalize(key, Failure::new(WriteBufferOverflow { limit }));
             }
             if pending == 0 {
                 if conn.has(flag::DISCONNECTING) {
-                    drop(conns);
+                    drop(conn);
                     return self.finalize(key, Failure::new(ConnectionDone));
                 }
                 if conn.has(flag::SHUTDOWN_REQUESTED) && !conn.has(flag::WRITE_SHUT) {
                     conn.set(flag::WRITE_SHUT);
-                    let _ = conn.stream.shutdown(Shutdown::Write);
+                    if let Some(stream) = &conn.stream {
+                        let _ = stream.shutdown(Shutdown::Write);
+                    }
                     after.write_lost = Some(conn.has(flag::READ_EOF));
                 }
             }
-            self.apply_watermarks(key, conn, pending, &mut after);
+            self.apply_watermarks(key, &mut conn, pending, &mut after);
         }
         if after.write_lost.is_some() || after.producer.is_some() {
             self.run_after_flush(key, after);
@@ -379,13 +377,7 @@ impl Reactor {
 
     fn run_after_flush(&self, key: Key, after: AfterFlush) {
         if let Some(then_close) = after.write_lost {
-            let driver = self
-                .inner
-                .conns
-                .borrow()
-                .get(key)
-                .and_then(|c| c.driver.clone());
-            if let Some(driver) = driver {
+            if let Some(driver) = self.cell(key).and_then(|c| c.driver()) {
                 if let Err(reason) = driver.write_connection_lost() {
                     return self.abort_for_panic(key, reason);
                 }
@@ -411,25 +403,23 @@ impl Reactor {
     /// Removes the connection and tells everyone: producer, protocol, then the client
     /// factory. Runs only from the loop.
     pub(crate) fn finalize(&self, key: Key, reason: Failure) {
-        let Some(mut conn) = self.inner.conns.borrow_mut().remove(key) else {
+        let Some(cell) = self.inner.conns.borrow_mut().remove(key) else {
             return;
         };
-        let _ = self.inner.registry.deregister(&mut conn.stream);
-        let connecting = conn.has(flag::CONNECTING);
-        let Conn {
-            stream,
-            peer,
-            driver,
-            owner,
-            producer,
-            ..
-        } = conn;
-        // An abort (or a panic, or an overflow) resets the connection, as Twisted does, so
-        // the peer knows data was lost; a clean close or a dead peer closes normally.
-        if !(reason.check::<ConnectionDone>() || reason.check::<ConnectionLost>()) {
-            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        let (connecting, peer, (stream, producer, owner)) = {
+            let mut conn = cell.conn.borrow_mut();
+            (conn.has(flag::CONNECTING), conn.peer, conn.close())
+        };
+        let driver = cell.driver.borrow_mut().take();
+        if let Some(mut stream) = stream {
+            let _ = self.inner.registry.deregister(&mut stream);
+            // An abort (or a panic, or an overflow) resets the connection, as Twisted
+            // does, so the peer knows data was lost; a clean close or a dead peer closes
+            // normally.
+            if !(reason.check::<ConnectionDone>() || reason.check::<ConnectionLost>()) {
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            }
         }
-        drop(stream);
         tracing::debug!(peer = %crate::error::describe(peer), %reason, "connection closed");
         if let Some(slot) = producer {
             if let Ok(mut p) = slot.producer.try_borrow_mut() {
@@ -452,8 +442,11 @@ impl Reactor {
     }
 
     pub(crate) fn register_conn(&self, key: Key, conn: &mut Conn) -> io::Result<()> {
+        let Some(stream) = conn.stream.as_mut() else {
+            return Err(io::ErrorKind::NotConnected.into());
+        };
         self.inner.registry.register(
-            &mut conn.stream,
+            stream,
             token::conn(key),
             Interest::READABLE | Interest::WRITABLE,
         )

@@ -10,7 +10,7 @@ use std::time::Duration;
 use mio::Interest;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::conn::{Conn, Owner};
+use super::conn::{Conn, ConnCell, Owner};
 use super::StreamHandle;
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
@@ -275,34 +275,32 @@ impl Reactor {
                 return tracing::warn!(%peer, %err, "accepted a socket that is already gone")
             }
         };
-        let key = self.inner.conns.borrow_mut().insert(Conn::new(
-            stream,
-            Some(peer),
-            Owner::Server,
-            false,
-        ));
-        let transport = Transport::stream(StreamHandle::new(self.clone(), key, host, peer));
-        let Some(driver) = factory.build(peer, transport, self.inner.scheduler.clone()) else {
-            tracing::debug!(%peer, "factory refused the connection");
-            self.inner.conns.borrow_mut().remove(key);
+        let conn = Conn::new(stream, Some(peer), Owner::Server, false);
+        let key = self
+            .inner
+            .conns
+            .borrow_mut()
+            .insert_with(|key| ConnCell::new(key, conn));
+        let Some(cell) = self.cell(key) else {
             return;
         };
-        {
-            let mut conns = self.inner.conns.borrow_mut();
-            let Some(conn) = conns.get_mut(key) else {
-                return;
-            };
-            conn.driver = Some(driver.clone());
-            if let Err(err) = self.register_conn(key, conn) {
-                drop(conns);
-                tracing::error!(%peer, %err, "could not poll an accepted connection");
-                return self.finalize(
-                    key,
-                    Failure::new(crate::error::ConnectionLost {
-                        os_error: Some(err),
-                    }),
-                );
-            }
+        let transport =
+            Transport::stream(StreamHandle::new(self.clone(), cell.clone(), host, peer));
+        let Some(driver) = factory.build(peer, transport, self.inner.scheduler.clone()) else {
+            tracing::debug!(%peer, "factory refused the connection");
+            self.discard_conn(key);
+            return;
+        };
+        *cell.driver.borrow_mut() = Some(driver.clone());
+        let registered = self.register_conn(key, &mut cell.conn.borrow_mut());
+        if let Err(err) = registered {
+            tracing::error!(%peer, %err, "could not poll an accepted connection");
+            return self.finalize(
+                key,
+                Failure::new(crate::error::ConnectionLost {
+                    os_error: Some(err),
+                }),
+            );
         }
         if let Err(reason) = driver.connection_made() {
             self.abort_for_panic(key, reason);

@@ -7,7 +7,7 @@ mod listener;
 mod shared_port;
 mod stream_handle;
 
-pub(crate) use conn::Conn;
+pub(crate) use conn::ConnCell;
 pub use connector::{ConnectOptions, Connector, Destination};
 pub(crate) use listener::Listener;
 pub use listener::{ListenOptions, ListeningPort};

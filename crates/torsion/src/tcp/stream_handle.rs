@@ -2,20 +2,20 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
-use super::conn::{flag, Conn, ProducerSlot};
+use super::conn::{flag, Conn, ConnCell, ProducerSlot};
 use crate::error::ProducerAlreadyRegistered;
 use crate::producer::SharedProducer;
-use crate::slab::Key;
 use crate::time::ReactorTime;
 use crate::{Failure, Reactor};
 
-/// A transport's way into its connection: the reactor and the connection's key.
+/// A transport's way into its connection: the reactor and the connection itself.
 #[derive(Clone)]
 pub(crate) struct StreamHandle {
     reactor: Reactor,
-    key: Key,
+    cell: Rc<ConnCell>,
     host: SocketAddr,
     peer: SocketAddr,
 }
@@ -23,30 +23,32 @@ pub(crate) struct StreamHandle {
 impl StreamHandle {
     pub(crate) fn new(
         reactor: Reactor,
-        key: Key,
+        cell: Rc<ConnCell>,
         host: SocketAddr,
         peer: SocketAddr,
     ) -> StreamHandle {
         StreamHandle {
             reactor,
-            key,
+            cell,
             host,
             peer,
         }
     }
 
+    /// Runs `f` on the connection unless it is closed.
     fn with_conn<R>(&self, f: impl FnOnce(&Reactor, &mut Conn) -> R) -> Option<R> {
-        let Ok(mut conns) = self.reactor.inner.conns.try_borrow_mut() else {
-            tracing::error!(
-                "transport used while the reactor was busy with its connections; ignored"
-            );
+        let Ok(mut conn) = self.cell.conn.try_borrow_mut() else {
+            tracing::error!("transport used while the reactor was busy with it; ignored");
             return None;
         };
-        conns.get_mut(self.key).map(|conn| f(&self.reactor, conn))
+        if conn.has(flag::CLOSED) {
+            return None;
+        }
+        Some(f(&self.reactor, &mut conn))
     }
 
     pub(crate) fn write(&self, data: &[u8]) {
-        let key = self.key;
+        let key = self.cell.key;
         self.with_conn(|r, conn| {
             if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
                 conn.append(data);
@@ -56,7 +58,7 @@ impl StreamHandle {
     }
 
     pub(crate) fn lose_connection(&self) {
-        let key = self.key;
+        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.set(flag::DISCONNECTING);
             r.mark_dirty(key, conn);
@@ -64,7 +66,7 @@ impl StreamHandle {
     }
 
     pub(crate) fn abort(&self, reason: Failure) {
-        let key = self.key;
+        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.close_with(reason);
             r.mark_dirty(key, conn);
@@ -72,7 +74,7 @@ impl StreamHandle {
     }
 
     pub(crate) fn lose_write_connection(&self) {
-        let key = self.key;
+        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.set(flag::SHUTDOWN_REQUESTED);
             r.mark_dirty(key, conn);
@@ -98,17 +100,17 @@ impl StreamHandle {
     }
 
     pub(crate) fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
-        self.with_conn(|_, conn| conn.stream.set_nodelay(enabled))
+        self.with_conn(|_, conn| conn.socket()?.set_nodelay(enabled))
             .unwrap_or_else(not_connected)
     }
 
     pub(crate) fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
-        self.with_conn(|_, conn| socket2::SockRef::from(&conn.stream).set_keepalive(enabled))
+        self.with_conn(|_, conn| socket2::SockRef::from(conn.socket()?).set_keepalive(enabled))
             .unwrap_or_else(not_connected)
     }
 
     pub(crate) fn set_watermarks(&self, high: usize, low: usize) {
-        let key = self.key;
+        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.high_water = high;
             conn.low_water = low;
@@ -121,7 +123,7 @@ impl StreamHandle {
     }
 
     pub(crate) fn set_user_paused(&self, paused: bool) {
-        let key = self.key;
+        let key = self.cell.key;
         self.with_conn(|r, conn| {
             if paused {
                 conn.set(flag::USER_PAUSED);
@@ -139,7 +141,7 @@ impl StreamHandle {
         producer: SharedProducer,
         streaming: bool,
     ) -> Result<(), Failure> {
-        let key = self.key;
+        let key = self.cell.key;
         let registered = self.with_conn(|r, conn| {
             if conn.producer.is_some() {
                 return Err(Failure::new(ProducerAlreadyRegistered));
@@ -175,7 +177,7 @@ impl StreamHandle {
     }
 
     pub(crate) fn same(&self, other: &StreamHandle) -> bool {
-        self.key == other.key && self.reactor.same(&other.reactor)
+        Rc::ptr_eq(&self.cell, &other.cell)
     }
 }
 
