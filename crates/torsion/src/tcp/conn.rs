@@ -228,6 +228,11 @@ impl Conn {
             };
             if n >= 0 {
                 self.wpos += n as usize;
+                if self.wpos == self.wbuf.len() {
+                    self.wbuf.clear();
+                    self.wpos = 0;
+                    return Ok(());
+                }
                 continue;
             }
             let err = io::Error::last_os_error();
