@@ -25,16 +25,24 @@ use std::rc::Rc;
 /// ```
 #[derive(Clone)]
 pub struct Failure {
-    error: Rc<dyn StdError + 'static>,
+    // One pointer pair, so a `Result<(), Failure>` comes back in registers.
+    inner: Rc<Named<dyn StdError + 'static>>,
+}
+
+/// An error with its type's short name.
+struct Named<E: ?Sized> {
     type_name: &'static str,
+    error: E,
 }
 
 impl Failure {
     /// Wraps `error`.
     pub fn new<E: StdError + 'static>(error: E) -> Failure {
         Failure {
-            error: Rc::new(error),
-            type_name: short_type_name::<E>(),
+            inner: Rc::new(Named {
+                type_name: short_type_name::<E>(),
+                error,
+            }),
         }
     }
 
@@ -52,12 +60,12 @@ impl Failure {
 
     /// Whether the wrapped error is an `E`.
     pub fn check<E: StdError + 'static>(&self) -> bool {
-        self.error.is::<E>()
+        self.inner.error.is::<E>()
     }
 
     /// The wrapped error as an `E`, if it is one.
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
-        self.error.downcast_ref::<E>()
+        self.inner.error.downcast_ref::<E>()
     }
 
     /// Handles the failure if it is an `E` (returns `Ok` with it) and passes it on otherwise
@@ -76,17 +84,17 @@ impl Failure {
 
     /// The error's message alone (`Connection was closed cleanly.`).
     pub fn get_error_message(&self) -> String {
-        self.error.to_string()
+        self.inner.error.to_string()
     }
 
     /// The error type's short name (`ConnectionDone`).
     pub fn type_name(&self) -> &'static str {
-        self.type_name
+        self.inner.type_name
     }
 
     /// The wrapped error.
     pub fn value(&self) -> &(dyn StdError + 'static) {
-        &*self.error
+        &self.inner.error
     }
 }
 
@@ -98,19 +106,23 @@ fn short_type_name<E>() -> &'static str {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.type_name, self.error)
+        write!(f, "{}: {}", self.inner.type_name, &self.inner.error)
     }
 }
 
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[Failure {}: {}]", self.type_name, self.error)
+        write!(
+            f,
+            "[Failure {}: {}]",
+            self.inner.type_name, &self.inner.error
+        )
     }
 }
 
 impl StdError for Failure {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.error)
+        Some(&self.inner.error)
     }
 }
 

@@ -150,22 +150,15 @@ impl Reactor {
         let mut buf = self.inner.read_buf.borrow_mut();
         let got = {
             let mut conn = cell.conn.borrow_mut();
-            let hup = event.is_read_closed() || event.is_error();
-            if event.is_readable() || hup {
-                conn.set(flag::READ_READY);
-            }
-            if hup {
-                conn.set(flag::READ_HUP);
-            }
-            // Every edge reports writability; only a change (or a pull producer waiting
-            // for it) needs the flush.
-            if (event.is_writable() || event.is_error())
-                && (!conn.has(flag::WRITABLE) || conn.producer.is_some())
+            // The common edge: data arrived on an open, writable connection.
+            if event.is_readable()
+                && !(event.is_read_closed() || event.is_error())
+                && conn.has(flag::WRITABLE)
+                && conn.producer.is_none()
             {
-                conn.set(flag::WRITABLE);
-                if conn.buffered() > 0 || conn.producer.is_some() {
-                    self.mark_dirty(key, &mut conn);
-                }
+                conn.set(flag::READ_READY);
+            } else {
+                self.note_event(key, &mut conn, event);
             }
             if conn.has(flag::CONNECTING) {
                 drop((conn, buf));
@@ -181,6 +174,28 @@ impl Reactor {
             self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT - 1);
         }
         self.reads_ended(&cell);
+    }
+
+    /// Records what any other readiness event says.
+    #[inline(never)]
+    fn note_event(&self, key: Key, conn: &mut Conn, event: &Event) {
+        let hup = event.is_read_closed() || event.is_error();
+        if event.is_readable() || hup {
+            conn.set(flag::READ_READY);
+        }
+        if hup {
+            conn.set(flag::READ_HUP);
+        }
+        // Every edge reports writability; only a change (or a pull producer waiting for
+        // it) needs the flush.
+        if (event.is_writable() || event.is_error())
+            && (!conn.has(flag::WRITABLE) || conn.producer.is_some())
+        {
+            conn.set(flag::WRITABLE);
+            if conn.buffered() > 0 || conn.producer.is_some() {
+                self.mark_dirty(key, conn);
+            }
+        }
     }
 
     /// Reads until the socket is drained (or a fair share is read), handing each chunk
