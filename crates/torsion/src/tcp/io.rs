@@ -160,12 +160,12 @@ impl Reactor {
             } else {
                 self.note_event(key, &mut conn, event);
             }
-            if conn.has(flag::CONNECTING) {
-                drop((conn, buf));
-                self.connect_ready(key);
-                return self.do_read(key);
-            }
             if !conn.may_read() {
+                if conn.has(flag::CONNECTING) {
+                    drop((conn, buf));
+                    self.connect_ready(key);
+                    self.do_read(key);
+                }
                 return;
             }
             read_once(&mut conn, &mut buf)

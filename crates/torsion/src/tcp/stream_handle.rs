@@ -38,7 +38,7 @@ impl StreamHandle {
     /// Runs `f` on the connection unless it is closed.
     fn with_conn<R>(&self, f: impl FnOnce(&Reactor, &mut Conn) -> R) -> Option<R> {
         let Ok(mut conn) = self.cell.conn.try_borrow_mut() else {
-            tracing::error!("transport used while the reactor was busy with it; ignored");
+            busy();
             return None;
         };
         if conn.has(flag::CLOSED) {
@@ -48,13 +48,14 @@ impl StreamHandle {
     }
 
     pub(crate) fn write(&self, data: &[u8]) {
-        let key = self.cell.key;
-        self.with_conn(|r, conn| {
-            if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
-                conn.append(data);
-                r.mark_dirty(key, conn);
-            }
-        });
+        // Not `with_conn`: a closed connection refuses writes anyway.
+        let Ok(mut conn) = self.cell.conn.try_borrow_mut() else {
+            return busy();
+        };
+        if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
+            conn.append(data);
+            self.reactor.mark_dirty(self.cell.key, &mut conn);
+        }
     }
 
     pub(crate) fn lose_connection(&self) {
@@ -179,6 +180,11 @@ impl StreamHandle {
     pub(crate) fn same(&self, other: &StreamHandle) -> bool {
         Rc::ptr_eq(&self.cell, &other.cell)
     }
+}
+
+#[cold]
+fn busy() {
+    tracing::error!("transport used while the reactor was busy with it; ignored");
 }
 
 fn not_connected<T>() -> io::Result<T> {
