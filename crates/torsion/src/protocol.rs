@@ -218,6 +218,7 @@ pub(crate) trait ProtocolDriver {
     fn connection_lost(&self, reason: &Failure);
 }
 
+/// Runs `f` on the protocol, catching a panic; `name` is the callback, for the error.
 #[inline(always)]
 fn call<P: Protocol>(
     cell: &RefCell<Driver<P>>,
@@ -225,14 +226,28 @@ fn call<P: Protocol>(
     f: impl FnOnce(&mut P, &mut Cx<P>),
 ) -> Result<(), Failure> {
     let Ok(mut d) = cell.try_borrow_mut() else {
-        tracing::error!(
-            callback = name,
-            "protocol called while already running; skipped"
-        );
+        reentered(name);
         return Ok(());
     };
     let Driver { protocol, cx } = &mut *d;
-    catch_unwind(AssertUnwindSafe(|| f(protocol, cx))).map_err(|p| Failure::from_panic(name, p))
+    match catch_unwind(AssertUnwindSafe(|| f(protocol, cx))) {
+        Ok(()) => Ok(()),
+        Err(payload) => Err(panicked(name, payload)),
+    }
+}
+
+#[cold]
+fn reentered(name: &'static str) {
+    tracing::error!(
+        callback = name,
+        "protocol called while already running; skipped"
+    );
+}
+
+#[cold]
+#[inline(never)]
+fn panicked(name: &'static str, payload: Box<dyn std::any::Any + Send>) -> Failure {
+    Failure::from_panic(name, payload)
 }
 
 impl<P: Protocol> ProtocolDriver for RefCell<Driver<P>> {
