@@ -148,7 +148,7 @@ fn guarded<F, R>(cell: &RefCell<F>, name: &'static str, f: impl FnOnce(&mut F) -
     }
 }
 
-pub(crate) type BuiltProtocol = Option<Rc<dyn ProtocolDriver>>;
+pub(crate) type BuiltProtocol = Option<Box<dyn ProtocolDriver>>;
 
 /// A server factory, whatever its protocol type.
 pub(crate) trait AnyFactory {
@@ -160,7 +160,7 @@ pub(crate) trait AnyFactory {
 impl<F: Factory> AnyFactory for RefCell<F> {
     fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
         let proto = guarded(self, "build_protocol", |f| f.build_protocol(addr)).flatten()?;
-        Some(Driver::new(proto, transport, scheduler))
+        Some(Box::new(Driver::new(proto, transport, scheduler)))
     }
     fn do_start(&self) {
         guarded(self, "do_start", F::do_start);
@@ -183,7 +183,7 @@ pub(crate) trait AnyClientFactory {
 impl<F: ClientFactory> AnyClientFactory for RefCell<F> {
     fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
         let proto = guarded(self, "build_protocol", |f| f.build_protocol(addr)).flatten()?;
-        Some(Driver::new(proto, transport, scheduler))
+        Some(Box::new(Driver::new(proto, transport, scheduler)))
     }
     fn do_start(&self) {
         guarded(self, "do_start", F::do_start);

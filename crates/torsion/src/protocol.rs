@@ -250,7 +250,7 @@ fn panicked(name: &'static str, payload: Box<dyn std::any::Any + Send>) -> Failu
     Failure::from_panic(name, payload)
 }
 
-impl<P: Protocol> ProtocolDriver for RefCell<Driver<P>> {
+impl<P: Protocol> ProtocolDriver for Rc<RefCell<Driver<P>>> {
     fn connection_made(&self) -> Result<(), Failure> {
         call(self, "connection_made", |p, cx| p.connection_made(cx))
     }

@@ -84,7 +84,7 @@ pub(crate) struct ConnCell {
     pub(crate) conn: RefCell<Conn>,
     /// The protocol, once built; taken out when the connection closes (it holds the
     /// transport, and so this cell).
-    pub(crate) driver: RefCell<Option<Rc<dyn ProtocolDriver>>>,
+    pub(crate) driver: RefCell<Option<Box<dyn ProtocolDriver>>>,
 }
 
 impl ConnCell {
@@ -96,9 +96,9 @@ impl ConnCell {
         })
     }
 
-    /// The protocol, if there is one (a clone, for calling it with no borrow held).
-    pub(crate) fn driver(&self) -> Option<Rc<dyn ProtocolDriver>> {
-        self.driver.borrow().clone()
+    /// Calls `f` with the protocol, if there is one.
+    pub(crate) fn with_driver<R>(&self, f: impl FnOnce(&dyn ProtocolDriver) -> R) -> Option<R> {
+        self.driver.borrow().as_deref().map(f)
     }
 }
 

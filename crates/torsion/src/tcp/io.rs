@@ -276,10 +276,8 @@ impl Reactor {
         if write_shut {
             return self.close_key(cell.key, Failure::new(ConnectionDone));
         }
-        if let Some(driver) = cell.driver() {
-            if let Err(reason) = driver.read_connection_lost() {
-                self.abort_for_panic(cell.key, reason);
-            }
+        if let Some(Err(reason)) = cell.with_driver(|d| d.read_connection_lost()) {
+            self.abort_for_panic(cell.key, reason);
         }
     }
 
@@ -392,10 +390,11 @@ impl Reactor {
 
     fn run_after_flush(&self, key: Key, after: AfterFlush) {
         if let Some(then_close) = after.write_lost {
-            if let Some(driver) = self.cell(key).and_then(|c| c.driver()) {
-                if let Err(reason) = driver.write_connection_lost() {
-                    return self.abort_for_panic(key, reason);
-                }
+            let lost = self
+                .cell(key)
+                .and_then(|c| c.with_driver(|d| d.write_connection_lost()));
+            if let Some(Err(reason)) = lost {
+                return self.abort_for_panic(key, reason);
             }
             if then_close {
                 self.close_key(key, Failure::new(ConnectionDone));
