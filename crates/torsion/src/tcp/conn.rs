@@ -211,9 +211,10 @@ impl Conn {
         self.set(flag::WRITABLE);
     }
 
-    /// Writes as much of the buffer as the socket takes; `Err` only for a real error.
+    /// Writes as much of the buffer as the socket takes and returns how much is left;
+    /// `Err` only for a real error.
     #[inline(always)]
-    pub(crate) fn write_out(&mut self) -> io::Result<()> {
+    pub(crate) fn write_out(&mut self) -> io::Result<usize> {
         while self.has(flag::WRITABLE) && self.wpos < self.wbuf.len() {
             let pending = &self.wbuf[self.wpos..];
             // SAFETY: `pending` is valid for reads of its length, and `fd` is open until
@@ -231,7 +232,7 @@ impl Conn {
                 if self.wpos == self.wbuf.len() {
                     self.wbuf.clear();
                     self.wpos = 0;
-                    return Ok(());
+                    return Ok(0);
                 }
                 continue;
             }
@@ -249,6 +250,6 @@ impl Conn {
             self.wbuf.drain(..self.wpos);
             self.wpos = 0;
         }
-        Ok(())
+        Ok(self.buffered())
     }
 }

@@ -90,11 +90,11 @@ fn flush_fast(conn: &mut Conn) -> bool {
         return false;
     }
     match conn.write_out() {
-        Ok(()) if conn.buffered() <= conn.high_water => {
+        Ok(pending) if pending == 0 || pending <= conn.high_water => {
             conn.clear(flag::IN_DIRTY);
             true
         }
-        Ok(()) => false,
+        Ok(_) => false,
         Err(err) => {
             conn.close_with(lost(err));
             false
@@ -334,11 +334,13 @@ impl Reactor {
             if conn.has(flag::CONNECTING) {
                 return;
             }
-            if let Err(err) = conn.write_out() {
-                drop(conn);
-                return self.finalize(key, lost(err));
-            }
-            let pending = conn.buffered();
+            let pending = match conn.write_out() {
+                Ok(pending) => pending,
+                Err(err) => {
+                    drop(conn);
+                    return self.finalize(key, lost(err));
+                }
+            };
             if pending > conn.hard_limit {
                 let limit = conn.hard_limit;
                 drop(conn);
