@@ -1,6 +1,6 @@
 //! [`DelayedCall`]: a handle to a call scheduled with `call_later`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
@@ -16,32 +16,55 @@ pub(crate) enum CallState {
     Cancelled,
 }
 
-pub(crate) struct PendingCall {
+/// A scheduled call and its function, in one allocation.
+pub(crate) struct PendingCall<F: ?Sized = dyn CallOnce> {
     pub(crate) state: Cell<CallState>,
     pub(crate) when: Cell<Nanos>,
     /// Sequence number of the heap entry that currently stands for this call.
     pub(crate) seq: Cell<Option<u64>>,
-    pub(crate) func: RefCell<Option<Box<dyn FnOnce()>>>,
+    func: F,
+}
+
+/// A function that runs at most once, called through a shared reference.
+pub(crate) trait CallOnce {
+    /// Calls the function, unless it was called or discarded already.
+    fn call_once(&self);
+    /// Drops the function, and what it captured, without calling it.
+    fn discard(&self);
+}
+
+struct Once<F>(Cell<Option<F>>);
+
+impl<F: FnOnce()> CallOnce for Once<F> {
+    fn call_once(&self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+
+    fn discard(&self) {
+        drop(self.0.take());
+    }
 }
 
 impl PendingCall {
-    pub(crate) fn new(when: Nanos, f: Box<dyn FnOnce()>) -> PendingCall {
-        PendingCall {
+    pub(crate) fn new<F: FnOnce() + 'static>(when: Nanos, f: F) -> Rc<PendingCall> {
+        Rc::new(PendingCall {
             state: Cell::new(CallState::Pending),
             when: Cell::new(when),
             seq: Cell::new(None),
-            func: RefCell::new(Some(f)),
-        }
+            func: Once(Cell::new(Some(f))),
+        })
     }
 
     pub(crate) fn is_live(&self, seq: u64) -> bool {
         self.state.get() == CallState::Pending && self.seq.get() == Some(seq)
     }
 
-    /// Marks the call as made and hands out its function.
-    pub(crate) fn fire(&self) -> Option<Box<dyn FnOnce()>> {
+    /// Marks the call as made and makes it.
+    pub(crate) fn fire(&self) {
         self.state.set(CallState::Called);
-        self.func.borrow_mut().take()
+        self.func.call_once();
     }
 }
 
@@ -97,7 +120,7 @@ impl DelayedCall {
     pub fn cancel(&self) -> Result<(), Failure> {
         let core = self.live_core()?;
         self.call.state.set(CallState::Cancelled);
-        drop(self.call.func.borrow_mut().take());
+        self.call.func.discard();
         core.forget();
         Ok(())
     }

@@ -62,7 +62,7 @@ impl ReactorTime for Scheduler {
     }
 
     fn call_later<F: FnOnce() + 'static>(&self, delay: Duration, f: F) -> DelayedCall {
-        TimeCore::call_later(&self.core, delay, Box::new(f))
+        TimeCore::call_later(&self.core, delay, f)
     }
 }
 
@@ -125,12 +125,83 @@ impl Ord for Entry {
     }
 }
 
-#[derive(Default)]
+/// How far ahead of now the near heap reaches.
+const NEAR_SPAN: Nanos = 60_000_000_000;
+
+/// The pending calls, in two heaps split at `boundary`: `near` holds every call due before
+/// it, `far` every call due at or after it, so the earliest call is on top of `near`, or
+/// of `far` when `near` is empty. A new call due soon joins the small near heap even when a
+/// million calls wait far ahead, and does not climb a million-entry heap. The boundary
+/// moves up with time, to [`NEAR_SPAN`] from now, but never past the earliest far call, so
+/// no call ever has to move between the heaps. Cancelled and rescheduled calls leave stale
+/// entries, dropped lazily.
 struct Queue {
-    heap: BinaryHeap<Entry>,
+    near: BinaryHeap<Entry>,
+    far: BinaryHeap<Entry>,
+    boundary: Nanos,
     next_seq: u64,
-    /// Heap entries whose call was cancelled or rescheduled: dropped lazily.
+    /// Entries (in either heap) whose call was cancelled or rescheduled.
     stale: usize,
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue {
+            near: BinaryHeap::new(),
+            far: BinaryHeap::new(),
+            boundary: NEAR_SPAN,
+            next_seq: 0,
+            stale: 0,
+        }
+    }
+}
+
+impl Queue {
+    fn push(&mut self, entry: Entry) {
+        if entry.when < self.boundary {
+            self.near.push(entry);
+        } else {
+            self.far.push(entry);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.near.len() + self.far.len()
+    }
+
+    /// Drops the stale entries on top of both heaps.
+    fn drop_stale_tops(&mut self) {
+        for heap in [&mut self.near, &mut self.far] {
+            while heap.peek().is_some_and(|top| !top.call.is_live(top.seq)) {
+                heap.pop();
+                self.stale = self.stale.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Moves the boundary up to [`NEAR_SPAN`] past `now`, but not past the earliest far call.
+    fn advance_boundary(&mut self, now: Nanos) {
+        self.drop_stale_tops();
+        let far_first = self.far.peek().map_or(Nanos::MAX, |e| e.when);
+        let wanted = now.saturating_add(NEAR_SPAN).min(far_first);
+        self.boundary = self.boundary.max(wanted);
+    }
+
+    /// The heap whose top is the earliest live call (after dropping stale tops).
+    fn first_heap(&mut self) -> &mut BinaryHeap<Entry> {
+        self.drop_stale_tops();
+        if self.near.is_empty() {
+            &mut self.far
+        } else {
+            &mut self.near
+        }
+    }
+
+    fn compact(&mut self) {
+        self.near.retain(|e| e.call.is_live(e.seq));
+        self.far.retain(|e| e.call.is_live(e.seq));
+        self.stale = 0;
+    }
 }
 
 pub(crate) struct TimeCore {
@@ -171,13 +242,13 @@ impl TimeCore {
         }
     }
 
-    pub(crate) fn call_later(
+    pub(crate) fn call_later<F: FnOnce() + 'static>(
         core: &Rc<TimeCore>,
         delay: Duration,
-        f: Box<dyn FnOnce()>,
+        f: F,
     ) -> DelayedCall {
         let when = core.now().saturating_add(to_nanos(delay));
-        let call = Rc::new(PendingCall::new(when, f));
+        let call = PendingCall::new(when, f);
         core.push(&call);
         DelayedCall::new(Rc::downgrade(core), call)
     }
@@ -191,7 +262,7 @@ impl TimeCore {
         if call.seq.replace(Some(seq)).is_some() {
             q.stale += 1;
         }
-        q.heap.push(Entry {
+        q.push(Entry {
             when: call.when.get(),
             seq,
             call: call.clone(),
@@ -201,54 +272,44 @@ impl TimeCore {
     pub(crate) fn forget(&self) {
         let mut q = self.queue.borrow_mut();
         q.stale += 1;
-        if q.stale > 64 && q.stale > q.heap.len() / 2 {
-            q.heap.retain(|e| e.call.is_live(e.seq));
-            q.stale = 0;
+        if q.stale > 64 && q.stale > q.len() / 2 {
+            q.compact();
         }
     }
 
     /// The deadline of the earliest pending call, dropping stale entries on the way.
     pub(crate) fn next_deadline(&self) -> Option<Nanos> {
-        let mut q = self.queue.borrow_mut();
-        while let Some(top) = q.heap.peek() {
-            if top.call.is_live(top.seq) {
-                return Some(top.when);
-            }
-            q.heap.pop();
-            q.stale = q.stale.saturating_sub(1);
-        }
-        None
+        self.queue.borrow_mut().first_heap().peek().map(|e| e.when)
     }
 
     /// Runs every call due by now. With `only_existing`, calls scheduled while this runs
     /// wait for the next pass (the reactor's rule: a `call_later(0)` inside a timer does
     /// not starve I/O); without it, they run too if due (the fake clock's rule).
     pub(crate) fn run_due(&self, only_existing: bool) -> usize {
-        if self.queue.borrow().heap.is_empty() {
+        if self.queue.borrow().len() == 0 {
             return 0;
         }
         let now = self.now();
-        let cutoff = self.queue.borrow().next_seq;
+        let cutoff = {
+            let mut q = self.queue.borrow_mut();
+            q.advance_boundary(now);
+            q.next_seq
+        };
         let mut ran = 0;
         loop {
             let call = {
                 let mut q = self.queue.borrow_mut();
-                match q.heap.peek() {
-                    Some(top) if !top.call.is_live(top.seq) => {
-                        q.heap.pop();
-                        q.stale = q.stale.saturating_sub(1);
-                        continue;
-                    }
+                let heap = q.first_heap();
+                match heap.peek() {
                     Some(top) if top.when <= now && (!only_existing || top.seq < cutoff) => {
-                        q.heap.pop().map(|e| e.call)
+                        heap.pop().map(|e| e.call)
                     }
                     _ => None,
                 }
             };
             let Some(call) = call else { break };
-            let Some(f) = call.fire() else { continue };
             ran += 1;
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| call.fire())) {
                 let failure = Failure::from_panic("call_later", payload);
                 tracing::error!(%failure, "a timed call panicked; the reactor goes on");
             }
@@ -259,8 +320,9 @@ impl TimeCore {
     /// Every pending call, in no particular order.
     pub(crate) fn pending(core: &Rc<TimeCore>) -> Vec<DelayedCall> {
         let q = core.queue.borrow();
-        q.heap
+        q.near
             .iter()
+            .chain(q.far.iter())
             .filter(|e| e.call.is_live(e.seq))
             .map(|e| DelayedCall::new(Rc::downgrade(core), e.call.clone()))
             .collect()
@@ -292,7 +354,38 @@ mod tests {
         for c in &calls {
             c.cancel().unwrap();
         }
-        assert!(s.core.queue.borrow().heap.len() < 200);
+        assert!(s.core.queue.borrow().len() < 200);
+        assert_eq!(s.core.next_deadline(), None);
+    }
+
+    #[test]
+    fn near_and_far_calls_run_in_deadline_order() {
+        let s = Scheduler::fake();
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let at = |secs: u64, name: &'static str| {
+            let order = order.clone();
+            s.call_later(Duration::from_secs(secs), move || {
+                order.borrow_mut().push(name)
+            })
+        };
+        at(3600, "hour");
+        at(86_400, "day");
+        at(1, "second");
+        let cancelled = at(7200, "cancelled");
+        at(3600, "hour, second");
+        cancelled.cancel().unwrap();
+        assert!(!s.core.queue.borrow().far.is_empty());
+        assert_eq!(s.core.next_deadline(), Some(1_000_000_000));
+        s.core.advance(Duration::from_secs(2));
+        s.core.run_due(false);
+        assert_eq!(s.core.next_deadline(), Some(3_600_000_000_000));
+        at(60, "minute");
+        s.core.advance(Duration::from_secs(86_400));
+        s.core.run_due(false);
+        assert_eq!(
+            *order.borrow(),
+            ["second", "minute", "hour", "hour, second", "day"]
+        );
         assert_eq!(s.core.next_deadline(), None);
     }
 }
