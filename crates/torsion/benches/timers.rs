@@ -12,9 +12,10 @@
 //!   call one second ahead and cancel it at once, on the fake [`Clock`] (time is a counter)
 //!   and on a real [`Reactor`]'s scheduler (reads the monotonic clock at each `call_later`;
 //!   the reactor is never run). "1M pending" first schedules 1,000,000 calls a year ahead,
-//!   so the heap is large and each new call, being earlier than all of them, climbs to the
-//!   heap's top (the worst case); "1M pending sooner" schedules them 1 ms ahead, before the
-//!   new call, which then stays at the heap's bottom (the case of many equal idle timeouts).
+//!   so each new call is earlier than all of them (the case a single binary heap handles
+//!   worst: the new call climbs to its top; the scheduler's near heap avoids it); "1M
+//!   pending sooner" schedules them 1 ms ahead, before the new call, which then sorts after
+//!   all of them (the case of many equal idle timeouts).
 //!   Cancellation is lazy: the cost of compacting the heap now and then is included. The
 //!   callback captures 8 bytes, so (as in real code) it is boxed.
 //! - `call_later+fire/clock/{empty,1M pending}`: schedule 1000 calls with zero delay, then
