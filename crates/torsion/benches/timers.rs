@@ -16,8 +16,8 @@
 //!   worst: the new call climbs to its top; the scheduler's near heap avoids it); "1M
 //!   pending sooner" schedules them 1 ms ahead, before the new call, which then sorts after
 //!   all of them (the case of many equal idle timeouts).
-//!   Cancellation is lazy: the cost of compacting the heap now and then is included. The
-//!   callback captures 8 bytes, so (as in real code) it is boxed.
+//!   Cancellation is lazy: the cost of compacting the heaps now and then is included. The
+//!   callback captures 8 bytes, stored (as in real code) in the call's one allocation.
 //! - `call_later+fire/clock/{empty,1M pending}`: schedule 1000 calls with zero delay, then
 //!   one `Clock::advance(0)` runs them all.
 //! - `call_later+fire/reactor/empty`: schedule 10,000 calls with zero delay and a last one
