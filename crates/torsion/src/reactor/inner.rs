@@ -33,9 +33,11 @@ pub(crate) struct Inner {
     pub(crate) listeners: RefCell<Slab<Listener>>,
     pub(crate) fds: RefCell<FdSet>,
     /// Connections with something to write, shut down or close, in the order they asked.
-    pub(crate) dirty: RefCell<Vec<Key>>,
+    pub(crate) dirty: RefCell<Vec<Rc<ConnCell>>>,
     /// A spare dirty list: swapped with `dirty` at each flush, so neither reallocates.
-    pub(crate) flushing: RefCell<Vec<Key>>,
+    pub(crate) flushing: RefCell<Vec<Rc<ConnCell>>>,
+    /// The flush's list of connections that need its slow path.
+    pub(crate) flushing_slow: RefCell<Vec<Rc<ConnCell>>>,
     /// Connections to read from without waiting for an event (resumed, or cut short).
     pub(crate) resumed: RefCell<Vec<Key>>,
     pub(crate) read_buf: RefCell<Vec<u8>>,
@@ -65,6 +67,7 @@ impl Inner {
             fds: RefCell::default(),
             dirty: RefCell::default(),
             flushing: RefCell::default(),
+            flushing_slow: RefCell::default(),
             resumed: RefCell::default(),
             read_buf: RefCell::new(vec![0; READ_BUFFER]),
             remote: Arc::new(Remote::new(waker)),

@@ -109,13 +109,14 @@ fn lost(err: io::Error) -> Failure {
 }
 
 impl Reactor {
-    /// Puts `key` in the dirty list for the next flush, once (unless its reads are being
-    /// delivered: then it is flushed when they end).
-    pub(crate) fn mark_dirty(&self, key: Key, conn: &mut Conn) {
+    /// Puts the connection in the dirty list for the loop's flush, once. While its reads
+    /// are delivered it is only marked: the loop lists it when they end.
+    #[inline(always)]
+    pub(crate) fn mark_dirty(&self, cell: &Rc<ConnCell>, conn: &mut Conn) {
         if !conn.has(flag::IN_DIRTY) {
             conn.set(flag::IN_DIRTY);
             if !conn.has(flag::READING) {
-                self.inner.dirty.borrow_mut().push(key);
+                self.inner.dirty.borrow_mut().push(cell.clone());
             }
         }
     }
@@ -125,7 +126,7 @@ impl Reactor {
         if let Some(cell) = self.cell(key) {
             let mut conn = cell.conn.borrow_mut();
             conn.close_with(reason);
-            self.mark_dirty(key, &mut conn);
+            self.mark_dirty(&cell, &mut conn);
         }
     }
 
@@ -158,7 +159,7 @@ impl Reactor {
             {
                 conn.set(flag::READ_READY);
             } else {
-                self.note_event(key, &mut conn, event);
+                self.note_event(&cell, &mut conn, event);
             }
             if !conn.may_read() {
                 if conn.has(flag::CONNECTING) {
@@ -173,12 +174,12 @@ impl Reactor {
         if self.deliver(&cell, got, &buf) {
             self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT - 1);
         }
-        self.reads_ended(&cell);
+        self.reads_ended(cell);
     }
 
     /// Records what any other readiness event says.
     #[inline(never)]
-    fn note_event(&self, key: Key, conn: &mut Conn, event: &Event) {
+    fn note_event(&self, cell: &Rc<ConnCell>, conn: &mut Conn, event: &Event) {
         let hup = event.is_read_closed() || event.is_error();
         if event.is_readable() || hup {
             conn.set(flag::READ_READY);
@@ -193,7 +194,7 @@ impl Reactor {
         {
             conn.set(flag::WRITABLE);
             if conn.buffered() > 0 || conn.producer.is_some() {
-                self.mark_dirty(key, conn);
+                self.mark_dirty(cell, conn);
             }
         }
     }
@@ -206,17 +207,22 @@ impl Reactor {
         };
         let mut buf = self.inner.read_buf.borrow_mut();
         self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT);
-        self.reads_ended(&cell);
+        self.reads_ended(cell);
     }
 
-    /// Flushes what the protocol wrote while its reads were delivered (the common case:
-    /// one `send` right away), or queues the connection for the loop's flush.
+    /// Lists the connection for the loop's flush if its protocol wrote (or closed) while
+    /// its reads were delivered. The flush waits for the end of the iteration, with every
+    /// other connection's: sending as each connection is read costs the kernel a wake-up
+    /// of the peer per send, and more than it saves here.
     #[inline(always)]
-    fn reads_ended(&self, cell: &ConnCell) {
-        let mut conn = cell.conn.borrow_mut();
-        conn.clear(flag::READING);
-        if conn.has(flag::IN_DIRTY) && !flush_fast(&mut conn) {
-            self.inner.dirty.borrow_mut().push(cell.key);
+    fn reads_ended(&self, cell: Rc<ConnCell>) {
+        let dirty = {
+            let mut conn = cell.conn.borrow_mut();
+            conn.clear(flag::READING);
+            conn.has(flag::IN_DIRTY)
+        };
+        if dirty {
+            self.inner.dirty.borrow_mut().push(cell);
         }
     }
 
@@ -292,41 +298,35 @@ impl Reactor {
     /// by one, as those may call back into user code.
     pub(crate) fn flush_dirty(&self) {
         let inner = &self.inner;
-        let mut keys = std::mem::take(&mut *inner.flushing.borrow_mut());
-        std::mem::swap(&mut *inner.dirty.borrow_mut(), &mut keys);
-        let mut slow = 0;
-        {
-            let conns = inner.conns.borrow();
-            for i in 0..keys.len() {
-                let key = keys[i];
-                let Some(cell) = conns.get(key) else {
-                    continue;
-                };
-                let mut conn = cell.conn.borrow_mut();
-                // Flushed already when its reads ended, or listed twice.
-                if !conn.has(flag::IN_DIRTY) || flush_fast(&mut conn) {
-                    continue;
-                }
-                conn.clear(flag::IN_DIRTY);
-                keys[slow] = key;
-                slow += 1;
+        let mut cells = std::mem::take(&mut *inner.flushing.borrow_mut());
+        std::mem::swap(&mut *inner.dirty.borrow_mut(), &mut cells);
+        let mut slow = std::mem::take(&mut *inner.flushing_slow.borrow_mut());
+        for cell in cells.drain(..) {
+            let mut conn = cell.conn.borrow_mut();
+            // Not dirty: listed twice (or closed), and flushed already.
+            if !conn.has(flag::IN_DIRTY) || flush_fast(&mut conn) {
+                continue;
             }
+            conn.clear(flag::IN_DIRTY);
+            drop(conn);
+            slow.push(cell);
         }
-        for key in keys.drain(..slow) {
-            self.flush_slow(key);
+        *inner.flushing.borrow_mut() = cells;
+        for cell in slow.drain(..) {
+            self.flush_slow(&cell);
         }
-        keys.clear();
-        *inner.flushing.borrow_mut() = keys;
+        *inner.flushing_slow.borrow_mut() = slow;
     }
 
     /// Closes, half-closes, applies watermarks and tells producers, as needed.
-    fn flush_slow(&self, key: Key) {
-        let Some(cell) = self.cell(key) else {
-            return;
-        };
+    fn flush_slow(&self, cell: &Rc<ConnCell>) {
+        let key = cell.key;
         let mut after = AfterFlush::default();
         {
             let mut conn = cell.conn.borrow_mut();
+            if conn.has(flag::CLOSED) {
+                return;
+            }
             if let Some(reason) = conn.take_close_reason() {
                 drop(conn);
                 return self.finalize(key, reason);

@@ -54,31 +54,28 @@ impl StreamHandle {
         };
         if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
             conn.append(data);
-            self.reactor.mark_dirty(self.cell.key, &mut conn);
+            self.reactor.mark_dirty(&self.cell, &mut conn);
         }
     }
 
     pub(crate) fn lose_connection(&self) {
-        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.set(flag::DISCONNECTING);
-            r.mark_dirty(key, conn);
+            r.mark_dirty(&self.cell, conn);
         });
     }
 
     pub(crate) fn abort(&self, reason: Failure) {
-        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.close_with(reason);
-            r.mark_dirty(key, conn);
+            r.mark_dirty(&self.cell, conn);
         });
     }
 
     pub(crate) fn lose_write_connection(&self) {
-        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.set(flag::SHUTDOWN_REQUESTED);
-            r.mark_dirty(key, conn);
+            r.mark_dirty(&self.cell, conn);
         });
     }
 
@@ -111,11 +108,10 @@ impl StreamHandle {
     }
 
     pub(crate) fn set_watermarks(&self, high: usize, low: usize) {
-        let key = self.cell.key;
         self.with_conn(|r, conn| {
             conn.high_water = high;
             conn.low_water = low;
-            r.mark_dirty(key, conn);
+            r.mark_dirty(&self.cell, conn);
         });
     }
 
@@ -142,7 +138,6 @@ impl StreamHandle {
         producer: SharedProducer,
         streaming: bool,
     ) -> Result<(), Failure> {
-        let key = self.cell.key;
         let registered = self.with_conn(|r, conn| {
             if conn.producer.is_some() {
                 return Err(Failure::new(ProducerAlreadyRegistered));
@@ -152,7 +147,7 @@ impl StreamHandle {
                 streaming,
                 paused: false,
             });
-            r.mark_dirty(key, conn);
+            r.mark_dirty(&self.cell, conn);
             Ok(())
         });
         match registered {
