@@ -103,9 +103,11 @@ impl Reactor {
             }
         }
         let events = inner.events.borrow();
+        // Held for the whole pass: only connection reads use it, and they never nest.
+        let mut buf = inner.read_buf.borrow_mut();
         for event in events.iter() {
             match token::source(event.token()) {
-                Source::Conn(index) => self.conn_ready(index, event),
+                Source::Conn(index) => self.conn_ready(index, event, &mut buf),
                 Source::Listener(index) => self.accept_ready(index),
                 Source::Fd(index) => self.fd_ready(index, event),
                 Source::Waker => self.run_remote_calls(),
@@ -113,7 +115,7 @@ impl Reactor {
                 Source::Timer => inner.timer_fd.expired(),
             }
         }
-        drop(events);
+        drop((events, buf));
         self.read_resumed();
         inner.scheduler.core.run_due(true);
         self.flush_dirty();
@@ -174,8 +176,12 @@ impl Reactor {
 
     fn read_resumed(&self) {
         let keys = std::mem::take(&mut *self.inner.resumed.borrow_mut());
+        if keys.is_empty() {
+            return;
+        }
+        let mut buf = self.inner.read_buf.borrow_mut();
         for key in keys {
-            self.do_read(key);
+            self.do_read(key, &mut buf);
         }
     }
 }

@@ -143,12 +143,12 @@ impl Reactor {
 
     /// Handles a readiness event; the first read happens under the same borrow that
     /// records the event, as it is the common case.
-    pub(crate) fn conn_ready(&self, index: usize, event: &Event) {
+    /// `buf` is the reactor's read buffer.
+    pub(crate) fn conn_ready(&self, index: usize, event: &Event, buf: &mut [u8]) {
         let Some(cell) = self.cell_at(index) else {
             return;
         };
         let key = cell.key;
-        let mut buf = self.inner.read_buf.borrow_mut();
         let got = {
             let mut conn = cell.conn.borrow_mut();
             // The common edge: data arrived on an open, writable connection.
@@ -163,16 +163,16 @@ impl Reactor {
             }
             if !conn.may_read() {
                 if conn.has(flag::CONNECTING) {
-                    drop((conn, buf));
+                    drop(conn);
                     self.connect_ready(key);
-                    self.do_read(key);
+                    self.do_read(key, buf);
                 }
                 return;
             }
-            read_once(&mut conn, &mut buf)
+            read_once(&mut conn, buf)
         };
-        if self.deliver(&cell, got, &buf) {
-            self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT - 1);
+        if self.deliver(&cell, got, buf) {
+            self.read_loop(&cell, buf, MAX_READS_PER_EVENT - 1);
         }
         self.reads_ended(cell);
     }
@@ -201,12 +201,11 @@ impl Reactor {
 
     /// Reads until the socket is drained (or a fair share is read), handing each chunk
     /// to the protocol.
-    pub(crate) fn do_read(&self, key: Key) {
+    pub(crate) fn do_read(&self, key: Key, buf: &mut [u8]) {
         let Some(cell) = self.cell(key) else {
             return;
         };
-        let mut buf = self.inner.read_buf.borrow_mut();
-        self.read_loop(&cell, &mut buf, MAX_READS_PER_EVENT);
+        self.read_loop(&cell, buf, MAX_READS_PER_EVENT);
         self.reads_ended(cell);
     }
 
