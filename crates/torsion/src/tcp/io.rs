@@ -148,7 +148,6 @@ impl Reactor {
         let Some(cell) = self.cell_at(index) else {
             return;
         };
-        let key = cell.key;
         let got = {
             let mut conn = cell.conn.borrow_mut();
             // The common edge: data arrived on an open, writable connection.
@@ -164,8 +163,8 @@ impl Reactor {
             if !conn.may_read() {
                 if conn.has(flag::CONNECTING) {
                     drop(conn);
-                    self.connect_ready(key);
-                    self.do_read(key, buf);
+                    self.connect_ready(cell.key);
+                    self.do_read(cell.key, buf);
                 }
                 return;
             }
