@@ -218,6 +218,30 @@ pub(crate) trait ProtocolDriver {
     fn connection_lost(&self, reason: &Failure);
 }
 
+/// The protocol of a connection that has none: still connecting, or closed. Every call
+/// does nothing.
+pub(crate) struct NoProtocol;
+
+impl ProtocolDriver for NoProtocol {
+    fn connection_made(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn data_received(&self, _data: &[u8]) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn read_connection_lost(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn write_connection_lost(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn connection_lost(&self, _reason: &Failure) {}
+}
+
 /// Runs `f` on the protocol, catching a panic; `name` is the callback, for the error.
 #[inline(always)]
 fn call<P: Protocol>(

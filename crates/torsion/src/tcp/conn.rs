@@ -11,7 +11,7 @@ use std::rc::Rc;
 use mio::net::TcpStream;
 
 use crate::producer::SharedProducer;
-use crate::protocol::ProtocolDriver;
+use crate::protocol::{NoProtocol, ProtocolDriver};
 use crate::slab::Key;
 use crate::tcp::Connector;
 use crate::Failure;
@@ -82,9 +82,9 @@ pub(crate) struct ProducerSlot {
 pub(crate) struct ConnCell {
     pub(crate) key: Key,
     pub(crate) conn: RefCell<Conn>,
-    /// The protocol, once built; taken out when the connection closes (it holds the
-    /// transport, and so this cell).
-    pub(crate) driver: RefCell<Option<Box<dyn ProtocolDriver>>>,
+    /// The protocol once built ([`NoProtocol`] before, and after the close: the protocol
+    /// holds the transport, and so this cell, so the close takes it out).
+    pub(crate) driver: RefCell<Box<dyn ProtocolDriver>>,
 }
 
 impl ConnCell {
@@ -92,13 +92,18 @@ impl ConnCell {
         Rc::new(ConnCell {
             key,
             conn: RefCell::new(conn),
-            driver: RefCell::new(None),
+            driver: RefCell::new(Box::new(NoProtocol)),
         })
     }
 
-    /// Calls `f` with the protocol, if there is one.
-    pub(crate) fn with_driver<R>(&self, f: impl FnOnce(&dyn ProtocolDriver) -> R) -> Option<R> {
-        self.driver.borrow().as_deref().map(f)
+    /// Calls `f` with the protocol.
+    pub(crate) fn with_driver<R>(&self, f: impl FnOnce(&dyn ProtocolDriver) -> R) -> R {
+        f(&**self.driver.borrow())
+    }
+
+    /// Takes the protocol out, leaving [`NoProtocol`].
+    pub(crate) fn take_driver(&self) -> Box<dyn ProtocolDriver> {
+        std::mem::replace(&mut *self.driver.borrow_mut(), Box::new(NoProtocol))
     }
 }
 

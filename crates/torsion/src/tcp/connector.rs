@@ -436,8 +436,8 @@ impl Reactor {
             connector.inner.state.set(State::Connecting);
             return self.connect_failed(&connector, Failure::new(NoProtocol));
         };
-        *cell.driver.borrow_mut() = Some(driver);
-        if let Some(Err(reason)) = cell.with_driver(|d| d.connection_made()) {
+        *cell.driver.borrow_mut() = driver;
+        if let Err(reason) = cell.with_driver(|d| d.connection_made()) {
             self.abort_for_panic(key, reason);
         }
     }

@@ -217,7 +217,9 @@ impl Reactor {
         let dirty = {
             let mut conn = cell.conn.borrow_mut();
             conn.clear(flag::READING);
-            conn.has(flag::IN_DIRTY)
+            let dirty = conn.has(flag::IN_DIRTY) || conn.buffered() > 0;
+            conn.set(u16::from(dirty) * flag::IN_DIRTY);
+            dirty
         };
         if dirty {
             self.inner.dirty.borrow_mut().push(cell);
@@ -248,13 +250,11 @@ impl Reactor {
     fn deliver(&self, cell: &ConnCell, got: Got, buf: &[u8]) -> bool {
         match got {
             Got::Bytes { n, more } => {
-                let protocol = cell.driver.borrow();
-                if let Some(driver) = &*protocol {
-                    if let Err(reason) = driver.data_received(&buf[..n]) {
-                        drop(protocol);
-                        self.abort_for_panic(cell.key, reason);
-                        return false;
-                    }
+                let driver = cell.driver.borrow();
+                if let Err(reason) = driver.data_received(&buf[..n]) {
+                    drop(driver);
+                    self.abort_for_panic(cell.key, reason);
+                    return false;
                 }
                 more
             }
@@ -280,7 +280,7 @@ impl Reactor {
         if write_shut {
             return self.close_key(cell.key, Failure::new(ConnectionDone));
         }
-        if let Some(Err(reason)) = cell.with_driver(|d| d.read_connection_lost()) {
+        if let Err(reason) = cell.with_driver(|d| d.read_connection_lost()) {
             self.abort_for_panic(cell.key, reason);
         }
     }
@@ -392,7 +392,7 @@ impl Reactor {
         if let Some(then_close) = after.write_lost {
             let lost = self
                 .cell(key)
-                .and_then(|c| c.with_driver(|d| d.write_connection_lost()));
+                .map(|c| c.with_driver(|d| d.write_connection_lost()));
             if let Some(Err(reason)) = lost {
                 return self.abort_for_panic(key, reason);
             }
@@ -424,7 +424,7 @@ impl Reactor {
             let mut conn = cell.conn.borrow_mut();
             (conn.has(flag::CONNECTING), conn.peer, conn.close())
         };
-        let driver = cell.driver.borrow_mut().take();
+        let driver = cell.take_driver();
         if let Some(mut stream) = stream {
             let _ = self.inner.registry.deregister(&mut stream);
             // An abort (or a panic, or an overflow) resets the connection, as Twisted
@@ -443,9 +443,7 @@ impl Reactor {
                 }
             }
         }
-        if let Some(driver) = driver {
-            driver.connection_lost(&reason);
-        }
+        driver.connection_lost(&reason);
         if let Owner::Client(connector) = owner {
             if connecting {
                 self.connect_failed(&connector, reason);

@@ -291,7 +291,7 @@ impl Reactor {
             self.discard_conn(key);
             return;
         };
-        *cell.driver.borrow_mut() = Some(driver);
+        *cell.driver.borrow_mut() = driver;
         let registered = self.register_conn(key, &mut cell.conn.borrow_mut());
         if let Err(err) = registered {
             tracing::error!(%peer, %err, "could not poll an accepted connection");
@@ -302,7 +302,7 @@ impl Reactor {
                 }),
             );
         }
-        if let Some(Err(reason)) = cell.with_driver(|d| d.connection_made()) {
+        if let Err(reason) = cell.with_driver(|d| d.connection_made()) {
             self.abort_for_panic(key, reason);
         }
     }

@@ -54,7 +54,10 @@ impl StreamHandle {
         };
         if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
             conn.append(data);
-            self.reactor.mark_dirty(&self.cell, &mut conn);
+            // While its reads are delivered, the loop flushes what it finds buffered.
+            if !conn.has(flag::READING) {
+                self.reactor.mark_dirty(&self.cell, &mut conn);
+            }
         }
     }
 
