@@ -52,13 +52,20 @@ pub(crate) mod flag {
     pub(crate) const READING: u16 = 1 << 12;
     /// The connection is closed and out of the reactor; only handles still point at it.
     pub(crate) const CLOSED: u16 = 1 << 13;
+    /// A producer is registered: flushes must tell it when to pause or resume.
+    pub(crate) const PRODUCER: u16 = 1 << 14;
 
     /// Any of these stops reading.
     pub(crate) const STOPS_READING: u16 =
         CONNECTING | USER_PAUSED | BACKPRESSURE | READ_EOF | DISCONNECTING | CLOSING | CLOSED;
     /// Any of these makes a flush more than writing the buffer out.
-    pub(crate) const FLUSH_SLOW: u16 =
-        CONNECTING | BACKPRESSURE | DISCONNECTING | SHUTDOWN_REQUESTED | CLOSING | CLOSED;
+    pub(crate) const FLUSH_SLOW: u16 = CONNECTING
+        | BACKPRESSURE
+        | DISCONNECTING
+        | SHUTDOWN_REQUESTED
+        | CLOSING
+        | CLOSED
+        | PRODUCER;
     /// Any of these refuses new writes.
     pub(crate) const REFUSES_WRITES: u16 = SHUTDOWN_REQUESTED | WRITE_SHUT | CLOSING | CLOSED;
 }
@@ -118,7 +125,7 @@ pub(crate) struct Conn {
     pub(crate) owner: Owner,
     wbuf: Vec<u8>,
     wpos: usize,
-    pub(crate) producer: Option<ProducerSlot>,
+    producer: Option<ProducerSlot>,
     pub(crate) high_water: usize,
     pub(crate) low_water: usize,
     pub(crate) hard_limit: usize,
@@ -168,9 +175,28 @@ impl Conn {
         self.wpos = 0;
         (
             self.stream.take(),
-            self.producer.take(),
+            self.set_producer(None),
             std::mem::replace(&mut self.owner, Owner::Server),
         )
+    }
+
+    /// The registered producer, if any.
+    pub(crate) fn producer(&self) -> Option<&ProducerSlot> {
+        self.producer.as_ref()
+    }
+
+    pub(crate) fn producer_mut(&mut self) -> Option<&mut ProducerSlot> {
+        self.producer.as_mut()
+    }
+
+    /// Registers (or, with `None`, unregisters) a producer; returns the one it replaces.
+    pub(crate) fn set_producer(&mut self, slot: Option<ProducerSlot>) -> Option<ProducerSlot> {
+        if slot.is_some() {
+            self.set(flag::PRODUCER);
+        } else {
+            self.clear(flag::PRODUCER);
+        }
+        std::mem::replace(&mut self.producer, slot)
     }
 
     pub(crate) fn has(&self, bits: u16) -> bool {

@@ -86,7 +86,7 @@ fn read_once(conn: &mut Conn, buf: &mut [u8]) -> Got {
 /// whether that was all (and clears [`flag::IN_DIRTY`]); if not, the slow path must run.
 #[inline(always)]
 fn flush_fast(conn: &mut Conn) -> bool {
-    if conn.has(flag::FLUSH_SLOW) || conn.producer.is_some() {
+    if conn.has(flag::FLUSH_SLOW) {
         return false;
     }
     match conn.write_out() {
@@ -153,8 +153,7 @@ impl Reactor {
             // The common edge: data arrived on an open, writable connection.
             if event.is_readable()
                 && !(event.is_read_closed() || event.is_error())
-                && conn.has(flag::WRITABLE)
-                && conn.producer.is_none()
+                && conn.flags & (flag::WRITABLE | flag::PRODUCER) == flag::WRITABLE
             {
                 conn.set(flag::READ_READY);
             } else {
@@ -189,10 +188,10 @@ impl Reactor {
         // Every edge reports writability; only a change (or a pull producer waiting for
         // it) needs the flush.
         if (event.is_writable() || event.is_error())
-            && (!conn.has(flag::WRITABLE) || conn.producer.is_some())
+            && (!conn.has(flag::WRITABLE) || conn.has(flag::PRODUCER))
         {
             conn.set(flag::WRITABLE);
-            if conn.buffered() > 0 || conn.producer.is_some() {
+            if conn.buffered() > 0 || conn.has(flag::PRODUCER) {
                 self.mark_dirty(cell, conn);
             }
         }
@@ -367,7 +366,7 @@ impl Reactor {
     fn apply_watermarks(&self, key: Key, conn: &mut Conn, pending: usize, after: &mut AfterFlush) {
         if pending > conn.high_water && !conn.has(flag::BACKPRESSURE) {
             conn.set(flag::BACKPRESSURE);
-            if let Some(slot) = conn.producer.as_mut().filter(|p| p.streaming && !p.paused) {
+            if let Some(slot) = conn.producer_mut().filter(|p| p.streaming && !p.paused) {
                 slot.paused = true;
                 after.producer = Some((slot.producer.clone(), ProducerCall::Pause));
             }
@@ -376,13 +375,13 @@ impl Reactor {
             if conn.may_read() {
                 self.inner.resumed.borrow_mut().push(key);
             }
-            if let Some(slot) = conn.producer.as_mut().filter(|p| p.streaming && p.paused) {
+            if let Some(slot) = conn.producer_mut().filter(|p| p.streaming && p.paused) {
                 slot.paused = false;
                 after.producer = Some((slot.producer.clone(), ProducerCall::Resume));
             }
         }
         if pending == 0 && conn.has(flag::WRITABLE) {
-            if let Some(slot) = conn.producer.as_ref().filter(|p| !p.streaming) {
+            if let Some(slot) = conn.producer().filter(|p| !p.streaming) {
                 after.producer = Some((slot.producer.clone(), ProducerCall::Resume));
             }
         }

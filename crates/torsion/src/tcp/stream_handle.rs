@@ -142,14 +142,14 @@ impl StreamHandle {
         streaming: bool,
     ) -> Result<(), Failure> {
         let registered = self.with_conn(|r, conn| {
-            if conn.producer.is_some() {
+            if conn.producer().is_some() {
                 return Err(Failure::new(ProducerAlreadyRegistered));
             }
-            conn.producer = Some(ProducerSlot {
+            conn.set_producer(Some(ProducerSlot {
                 producer: producer.clone(),
                 streaming,
                 paused: false,
-            });
+            }));
             r.mark_dirty(&self.cell, conn);
             Ok(())
         });
@@ -168,7 +168,7 @@ impl StreamHandle {
     }
 
     pub(crate) fn unregister_producer(&self) {
-        self.with_conn(|_, conn| conn.producer = None);
+        self.with_conn(|_, conn| conn.set_producer(None));
     }
 
     pub(crate) fn reactor(&self) -> Reactor {
