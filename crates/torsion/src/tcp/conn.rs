@@ -43,12 +43,12 @@ pub(crate) mod flag {
     /// Writing was shut down.
     pub(crate) const WRITE_SHUT: u16 = 1 << 9;
     /// The connection has something to flush: it is in the reactor's dirty list, or
-    /// [`READING`] and flushed when its reads end.
+    /// [`READING`] and listed when its reads end.
     pub(crate) const IN_DIRTY: u16 = 1 << 10;
     /// A close reason is set: the next flush closes the connection.
     pub(crate) const CLOSING: u16 = 1 << 11;
-    /// The loop is handing this connection's reads to its protocol and flushes it right
-    /// after, so writes meanwhile need not join the dirty list.
+    /// The loop is handing this connection's reads to its protocol and lists it for the
+    /// flush when they end if anything is buffered, so writes meanwhile only append.
     pub(crate) const READING: u16 = 1 << 12;
     /// The connection is closed and out of the reactor; only handles still point at it.
     pub(crate) const CLOSED: u16 = 1 << 13;
