@@ -162,9 +162,7 @@ impl Conn {
 
     /// The socket, or `NotConnected` once it is closed.
     pub(crate) fn socket(&self) -> io::Result<&TcpStream> {
-        self.stream
-            .as_ref()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the connection is closed"))
+        self.stream.as_ref().ok_or_else(closed)
     }
 
     /// Marks the connection closed and hands back what the close must tear down; the
@@ -283,4 +281,9 @@ impl Conn {
         }
         Ok(self.buffered())
     }
+}
+
+/// The error for a socket call on a closed connection.
+pub(crate) fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the connection is closed")
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::conn::{flag, Conn, ConnCell, ProducerSlot};
+use super::conn::{closed, flag, Conn, ConnCell, ProducerSlot};
 use crate::error::ProducerAlreadyRegistered;
 use crate::producer::SharedProducer;
 use crate::time::ReactorTime;
@@ -186,8 +186,5 @@ fn busy() {
 }
 
 fn not_connected<T>() -> io::Result<T> {
-    Err(io::Error::new(
-        io::ErrorKind::NotConnected,
-        "the connection is closed",
-    ))
+    Err(closed())
 }
