@@ -81,7 +81,7 @@ impl ClientFactory for ChatClientFactory {
         println!("started to connect.");
     }
 
-    fn build_protocol(&mut self, _addr: std::net::SocketAddr) -> Option<ChatClient> {
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<ChatClient> {
         Some(ChatClient {
             name: self.name.clone(),
             interval: self.interval,

@@ -10,7 +10,6 @@
 
 use std::cell::Cell;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -51,7 +50,7 @@ struct EchoFactory {
 impl Factory for EchoFactory {
     type Protocol = Echo;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Echo> {
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Echo> {
         if let Some(accepted) = &self.accepted {
             accepted.set(accepted.get() + 1);
         }

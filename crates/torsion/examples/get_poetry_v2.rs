@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -76,7 +75,7 @@ impl PoetryClientFactory {
 impl ClientFactory for PoetryClientFactory {
     type Protocol = PoetryProtocol;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<PoetryProtocol> {
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<PoetryProtocol> {
         let task = self.next_task;
         self.next_task += 1;
         Some(PoetryProtocol {

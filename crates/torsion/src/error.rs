@@ -6,7 +6,6 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 
 /// Formats an OS error as `ERRNO: text`, the way Twisted prints socket errors
 /// (`111: Connection refused`).
@@ -282,7 +281,7 @@ impl fmt::Display for InvalidAddress {
 impl std::error::Error for InvalidAddress {}
 
 /// Where a listening or connected socket is bound, for log lines and errors.
-pub(crate) fn describe(addr: Option<SocketAddr>) -> String {
+pub(crate) fn describe(addr: Option<crate::Address>) -> String {
     addr.map(|a| a.to_string())
         .unwrap_or_else(|| "unknown".into())
 }

@@ -1,18 +1,17 @@
 //! [`Factory`] and [`ClientFactory`]: what builds a protocol for each connection.
 
 use std::cell::RefCell;
-use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use crate::protocol::{Driver, ProtocolDriver};
+use crate::protocol::{BoundProtocol, DynProtocol};
 use crate::time::Scheduler;
-use crate::{Connector, Failure, Protocol, Transport};
+use crate::{Address, Connector, Failure, Protocol, Transport};
 
 /// Builds a protocol for each connection a listening port accepts (Twisted's
 /// `ServerFactory`).
 ///
-/// A closure `FnMut(SocketAddr) -> Option<P>` is a factory. Implement the trait on a type
+/// A closure `FnMut(Address) -> Option<P>` is a factory. Implement the trait on a type
 /// to also hear when the port starts and stops.
 ///
 /// # Examples
@@ -39,7 +38,7 @@ pub trait Factory: 'static {
     /// Called for each accepted connection, from the loop, with the peer's address.
     /// Returning `None` refuses the connection: it is closed at once and no protocol
     /// callback runs. A panic here refuses the connection and is logged.
-    fn build_protocol(&mut self, addr: SocketAddr) -> Option<Self::Protocol>;
+    fn build_protocol(&mut self, addr: Address) -> Option<Self::Protocol>;
 
     /// Called once when the port this factory serves starts listening, before any
     /// connection is accepted.
@@ -52,12 +51,12 @@ pub trait Factory: 'static {
 
 impl<F, P> Factory for F
 where
-    F: FnMut(SocketAddr) -> Option<P> + 'static,
+    F: FnMut(Address) -> Option<P> + 'static,
     P: Protocol,
 {
     type Protocol = P;
 
-    fn build_protocol(&mut self, addr: SocketAddr) -> Option<P> {
+    fn build_protocol(&mut self, addr: Address) -> Option<P> {
         self(addr)
     }
 }
@@ -74,13 +73,53 @@ where
 ///
 /// To share one factory among several connections (as the poetry client does), pass an
 /// `Rc<RefCell<F>>`: it is a `ClientFactory` too.
+///
+/// # Examples
+///
+/// A client that says hello, and stops the reactor once the connection is over or could
+/// not be made:
+///
+/// ```no_run
+/// use torsion::{Address, ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
+///
+/// struct Hello;
+/// impl Protocol for Hello {
+///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+///         cx.transport().write(b"hello\r\n");
+///         cx.transport().lose_connection();
+///     }
+/// }
+///
+/// struct HelloFactory {
+///     reactor: Reactor,
+/// }
+///
+/// impl ClientFactory for HelloFactory {
+///     type Protocol = Hello;
+///     fn build_protocol(&mut self, _addr: Address) -> Option<Hello> {
+///         Some(Hello)
+///     }
+///     fn client_connection_failed(&mut self, _c: &Connector, reason: &Failure) {
+///         eprintln!("connection failed: {reason}");
+///         self.reactor.stop();
+///     }
+///     fn client_connection_lost(&mut self, _c: &Connector, _reason: &Failure) {
+///         self.reactor.stop();
+///     }
+/// }
+///
+/// let reactor = Reactor::new()?;
+/// reactor.connect_tcp("127.0.0.1", 8000, HelloFactory { reactor: reactor.clone() });
+/// reactor.run()?;
+/// # Ok::<(), Failure>(())
+/// ```
 pub trait ClientFactory: 'static {
     /// The protocol this factory builds.
     type Protocol: Protocol;
 
     /// Called when the connection is established, with the peer's address. `None` closes
     /// it and reports [`NoProtocol`](crate::error::NoProtocol) as a failed connection.
-    fn build_protocol(&mut self, addr: SocketAddr) -> Option<Self::Protocol>;
+    fn build_protocol(&mut self, addr: Address) -> Option<Self::Protocol>;
 
     /// Called before the first connection attempt of a connector.
     fn do_start(&mut self) {}
@@ -108,7 +147,7 @@ pub trait ClientFactory: 'static {
 impl<F: ClientFactory> ClientFactory for Rc<RefCell<F>> {
     type Protocol = F::Protocol;
 
-    fn build_protocol(&mut self, addr: SocketAddr) -> Option<F::Protocol> {
+    fn build_protocol(&mut self, addr: Address) -> Option<F::Protocol> {
         self.borrow_mut().build_protocol(addr)
     }
     fn do_start(&mut self) {
@@ -148,19 +187,19 @@ fn guarded<F, R>(cell: &RefCell<F>, name: &'static str, f: impl FnOnce(&mut F) -
     }
 }
 
-pub(crate) type BuiltProtocol = Option<Box<dyn ProtocolDriver>>;
+pub(crate) type BuiltProtocol = Option<Box<dyn DynProtocol>>;
 
 /// A server factory, whatever its protocol type.
 pub(crate) trait AnyFactory {
-    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol;
+    fn build(&self, addr: Address, transport: Transport, scheduler: Scheduler) -> BuiltProtocol;
     fn do_start(&self);
     fn do_stop(&self);
 }
 
 impl<F: Factory> AnyFactory for RefCell<F> {
-    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
+    fn build(&self, addr: Address, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
         let proto = guarded(self, "build_protocol", |f| f.build_protocol(addr)).flatten()?;
-        Some(Box::new(Driver::new(proto, transport, scheduler)))
+        Some(Box::new(BoundProtocol::new(proto, transport, scheduler)))
     }
     fn do_start(&self) {
         guarded(self, "do_start", F::do_start);
@@ -172,7 +211,7 @@ impl<F: Factory> AnyFactory for RefCell<F> {
 
 /// A client factory, whatever its protocol type.
 pub(crate) trait AnyClientFactory {
-    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol;
+    fn build(&self, addr: Address, transport: Transport, scheduler: Scheduler) -> BuiltProtocol;
     fn do_start(&self);
     fn do_stop(&self);
     fn started_connecting(&self, connector: &Connector);
@@ -181,9 +220,9 @@ pub(crate) trait AnyClientFactory {
 }
 
 impl<F: ClientFactory> AnyClientFactory for RefCell<F> {
-    fn build(&self, addr: SocketAddr, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
+    fn build(&self, addr: Address, transport: Transport, scheduler: Scheduler) -> BuiltProtocol {
         let proto = guarded(self, "build_protocol", |f| f.build_protocol(addr)).flatten()?;
-        Some(Box::new(Driver::new(proto, transport, scheduler)))
+        Some(Box::new(BoundProtocol::new(proto, transport, scheduler)))
     }
     fn do_start(&self) {
         guarded(self, "do_start", F::do_start);

@@ -28,6 +28,7 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod address;
 pub mod error;
 mod factory;
 mod failure;
@@ -35,16 +36,19 @@ mod producer;
 mod protocol;
 mod reactor;
 mod reactor_api;
+mod resolver;
 mod slab;
+mod stream;
 mod tcp;
 pub mod testing;
 mod time;
 mod transport;
 
+pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
 pub use failure::Failure;
 pub use producer::{Producer, SharedProducer};
-pub use protocol::{Cx, Protocol};
+pub use protocol::{Cx, Hosted, Protocol};
 pub use reactor::{
     run_reactors, Descriptor, FileDescriptor, Peers, Phase, Reactor, Result, SystemEvent,
     ThreadHandle, TriggerId,
@@ -52,4 +56,4 @@ pub use reactor::{
 pub use reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
-pub use transport::Transport;
+pub use transport::{Transport, TransportBackend};

@@ -60,7 +60,7 @@ use crate::{
 /// struct QuoteClient;
 /// impl ClientFactory for QuoteClient {
 ///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
 ///         Some(Quiet)
 ///     }
 /// }
@@ -172,7 +172,7 @@ pub trait PortHandle: fmt::Debug {
 /// struct Web;
 /// impl ClientFactory for Web {
 ///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
 ///         Some(Quiet)
 ///     }
 /// }

@@ -1,6 +1,11 @@
 //! A slab whose keys carry a generation, so a stale key never reaches a newer entry
 //! that reused its slot.
 
+/// How many bits a generation has: it wraps after 2^28 reuses of one slot, and fits in a
+/// poll token beside the index.
+pub(crate) const GENERATION_BITS: u32 = 28;
+const GENERATION_MASK: u32 = (1 << GENERATION_BITS) - 1;
+
 /// A slot index plus the generation it was issued for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
@@ -34,7 +39,7 @@ impl<T> Slab<T> {
         self.len += 1;
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
-            slot.generation = slot.generation.wrapping_add(1);
+            slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
             slot.value = Some(value);
             return Key {
                 index,
@@ -52,20 +57,12 @@ impl<T> Slab<T> {
         }
     }
 
-    /// Inserts the value `make` builds from the key it will have.
-    pub(crate) fn insert_with(&mut self, make: impl FnOnce(Key) -> T) -> Key {
-        let key = self.next_key();
-        let inserted = self.insert(make(key));
-        debug_assert_eq!(inserted, key);
-        inserted
-    }
-
     /// The key the next `insert` will return.
     pub(crate) fn next_key(&self) -> Key {
         match self.free.last() {
             Some(&index) => Key {
                 index,
-                generation: self.slots[index as usize].generation.wrapping_add(1),
+                generation: self.slots[index as usize].generation.wrapping_add(1) & GENERATION_MASK,
             },
             None => Key {
                 index: self.slots.len() as u32,
@@ -86,19 +83,6 @@ impl<T> Slab<T> {
             Some(slot) if slot.generation == key.generation => slot.value.as_mut(),
             _ => None,
         }
-    }
-
-    /// The live entry in slot `index`, whatever its generation, with its key.
-    pub(crate) fn get_by_index(&self, index: usize) -> Option<(Key, &T)> {
-        let slot = self.slots.get(index)?;
-        let value = slot.value.as_ref()?;
-        Some((
-            Key {
-                index: index as u32,
-                generation: slot.generation,
-            },
-            value,
-        ))
     }
 
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {

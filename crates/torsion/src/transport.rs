@@ -1,14 +1,13 @@
-//! [`Transport`]: the handle a protocol writes to and closes its connection with.
+//! [`Transport`]: the handle a protocol writes to and closes its connection with, and
+//! [`TransportBackend`]: what any other code implements to provide one.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
 
+use crate::address::Address;
 use crate::producer::SharedProducer;
-use crate::tcp::StreamHandle;
-use crate::testing::MemoryState;
+use crate::stream::StreamHandle;
 use crate::{Failure, Reactor};
 
 /// One connection's byte pipe, as its protocol sees it (Twisted's `ITransport`).
@@ -17,6 +16,11 @@ use crate::{Failure, Reactor};
 /// (a chat room keeps its members' transports). It may outlive its connection: once the
 /// connection is gone every call is a no-op and [`connected`](Transport::connected) is
 /// `false`; it never reaches a newer connection.
+///
+/// The reactor's own connections (TCP, pipes) are served directly; anything else
+/// implements [`TransportBackend`] and is wrapped with [`Transport::new`]: test doubles such
+/// as [`StringTransport`](crate::testing::StringTransport), a protocol wrapper that presents
+/// its own transport to the protocol it hosts, TLS over another transport.
 ///
 /// No call here runs a protocol callback before it returns: `write` on a dead peer,
 /// `lose_connection` and `abort_connection` are reported through `connection_lost`, later,
@@ -30,6 +34,31 @@ use crate::{Failure, Reactor};
 /// A write buffer above the high watermark stops reading from this connection (and pauses a
 /// streaming producer) until it drains below the low watermark; one above the hard limit
 /// aborts the connection with [`WriteBufferOverflow`](crate::error::WriteBufferOverflow).
+///
+/// # Examples
+///
+/// A protocol that answers, then closes once the answer is sent:
+///
+/// ```
+/// use torsion::testing::{Clock, ProtocolHarness, StringTransport};
+/// use torsion::{Cx, Protocol};
+///
+/// struct Quote;
+///
+/// impl Protocol for Quote {
+///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+///         let transport = cx.transport();
+///         transport.write(b"An apple a day keeps the doctor away\r\n");
+///         transport.lose_connection();
+///     }
+/// }
+///
+/// let st = StringTransport::new();
+/// ProtocolHarness::connect(Quote, &st, &Clock::new())?;
+/// assert!(st.value_str().starts_with("An apple"));
+/// assert!(st.disconnecting());
+/// # Ok::<(), torsion::Failure>(())
+/// ```
 #[derive(Clone)]
 pub struct Transport {
     backend: Backend,
@@ -37,30 +66,187 @@ pub struct Transport {
 
 #[derive(Clone)]
 enum Backend {
+    /// The reactor's own byte streams: concrete, so a write is a direct call.
     Stream(StreamHandle),
-    Memory(Rc<RefCell<MemoryState>>),
+    Custom(Rc<dyn TransportBackend>),
+}
+
+/// What a transport does, for code that provides one (Twisted's `ITransport`, plus the
+/// producer and TCP interfaces with defaults).
+///
+/// Every method takes `&self`: a backend keeps its state in cells, since protocols and
+/// their wrappers hold clones of the same [`Transport`]. The contract of each method is the
+/// one of the [`Transport`] method of the same name; the defaults do what a transport
+/// without that feature should: socket options fail with `Unsupported`, watermarks and
+/// limits are ignored, `stop_producing` closes the connection.
+///
+/// # Examples
+///
+/// A transport that counts what it is given and passes it on:
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use torsion::testing::StringTransport;
+/// use torsion::{Address, Transport, TransportBackend};
+///
+/// struct Counting {
+///     below: Transport,
+///     bytes: Cell<usize>,
+/// }
+///
+/// impl TransportBackend for Counting {
+///     fn write(&self, data: &[u8]) {
+///         self.bytes.set(self.bytes.get() + data.len());
+///         self.below.write(data);
+///     }
+///     fn lose_connection(&self) { self.below.lose_connection() }
+///     fn abort_connection(&self) { self.below.abort_connection() }
+///     fn get_peer(&self) -> Address { self.below.get_peer() }
+///     fn get_host(&self) -> Address { self.below.get_host() }
+///     fn connected(&self) -> bool { self.below.connected() }
+///     fn disconnecting(&self) -> bool { self.below.disconnecting() }
+/// }
+///
+/// let st = StringTransport::new();
+/// let counting = Rc::new(Counting { below: st.transport(), bytes: Cell::new(0) });
+/// let transport = Transport::new(counting.clone());
+/// transport.write(b"hello");
+/// assert_eq!(counting.bytes.get(), 5);
+/// assert_eq!(st.value(), b"hello");
+/// assert!(transport.set_tcp_nodelay(true).is_err());
+/// ```
+pub trait TransportBackend {
+    /// See [`Transport::write`].
+    fn write(&self, data: &[u8]);
+
+    /// See [`Transport::lose_connection`].
+    fn lose_connection(&self);
+
+    /// See [`Transport::abort_connection`].
+    fn abort_connection(&self);
+
+    /// See [`Transport::lose_write_connection`]. The default closes the whole connection,
+    /// as a transport that cannot half-close must.
+    fn lose_write_connection(&self) {
+        self.lose_connection();
+    }
+
+    /// See [`Transport::get_peer`].
+    fn get_peer(&self) -> Address;
+
+    /// See [`Transport::get_host`].
+    fn get_host(&self) -> Address;
+
+    /// See [`Transport::connected`].
+    fn connected(&self) -> bool;
+
+    /// See [`Transport::disconnecting`].
+    fn disconnecting(&self) -> bool;
+
+    /// See [`Transport::buffered`]. Default: 0.
+    fn buffered(&self) -> usize {
+        0
+    }
+
+    /// See [`Transport::set_tcp_nodelay`]. Default: `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` unless the backend has a TCP socket under it.
+    fn set_tcp_nodelay(&self, enabled: bool) -> io::Result<()> {
+        let _ = enabled;
+        Err(unsupported("TCP_NODELAY"))
+    }
+
+    /// See [`Transport::set_tcp_keepalive`]. Default: `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` unless the backend has a TCP socket under it.
+    fn set_tcp_keepalive(&self, enabled: bool) -> io::Result<()> {
+        let _ = enabled;
+        Err(unsupported("SO_KEEPALIVE"))
+    }
+
+    /// See [`Transport::set_write_watermarks`]. Default: ignored.
+    fn set_write_watermarks(&self, high: usize, low: usize) {
+        let _ = (high, low);
+    }
+
+    /// See [`Transport::set_write_buffer_limit`]. Default: ignored.
+    fn set_write_buffer_limit(&self, limit: usize) {
+        let _ = limit;
+    }
+
+    /// See [`Transport::pause_producing`]. Default: ignored.
+    fn pause_producing(&self) {}
+
+    /// See [`Transport::resume_producing`]. Default: ignored.
+    fn resume_producing(&self) {}
+
+    /// See [`Transport::stop_producing`]. Default: `lose_connection`.
+    fn stop_producing(&self) {
+        self.lose_connection();
+    }
+
+    /// See [`Transport::register_producer`]. Default: refused with `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transport::register_producer`].
+    fn register_producer(&self, producer: SharedProducer, streaming: bool) -> Result<(), Failure> {
+        let _ = (producer, streaming);
+        Err(Failure::new(unsupported("producers")))
+    }
+
+    /// See [`Transport::unregister_producer`]. Default: nothing.
+    fn unregister_producer(&self) {}
+
+    /// See [`Transport::reactor`]. Default: `None`.
+    fn reactor(&self) -> Option<Reactor> {
+        None
+    }
+}
+
+/// The error for a feature a transport does not have (a TCP option on a pipe).
+pub(crate) fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} is not supported by this transport"),
+    )
 }
 
 impl Transport {
+    /// A transport served by `backend`.
+    pub fn new<B: TransportBackend + 'static>(backend: Rc<B>) -> Transport {
+        Transport {
+            backend: Backend::Custom(backend),
+        }
+    }
+
     pub(crate) fn stream(handle: StreamHandle) -> Transport {
         Transport {
             backend: Backend::Stream(handle),
         }
     }
 
-    pub(crate) fn memory(state: Rc<RefCell<MemoryState>>) -> Transport {
-        Transport {
-            backend: Backend::Memory(state),
+    /// The reactor's stream connection behind this transport, if that is what it is.
+    pub(crate) fn as_stream(&self) -> Option<&StreamHandle> {
+        match &self.backend {
+            Backend::Stream(h) => Some(h),
+            Backend::Custom(_) => None,
         }
     }
 
     /// Queues `data` to be sent. Ignored once the connection is lost or its writing side
     /// was shut down.
+    #[inline]
     pub fn write(&self, data: impl AsRef<[u8]>) {
         let data = data.as_ref();
         match &self.backend {
             Backend::Stream(h) => h.write(data),
-            Backend::Memory(m) => m.borrow_mut().write(data),
+            Backend::Custom(b) => b.write(data),
         }
     }
 
@@ -81,7 +267,7 @@ impl Transport {
     pub fn lose_connection(&self) {
         match &self.backend {
             Backend::Stream(h) => h.lose_connection(),
-            Backend::Memory(m) => m.borrow_mut().lose_connection(),
+            Backend::Custom(b) => b.lose_connection(),
         }
     }
 
@@ -90,24 +276,26 @@ impl Transport {
     pub fn abort_connection(&self) {
         match &self.backend {
             Backend::Stream(h) => h.abort(Failure::new(crate::error::ConnectionAborted)),
-            Backend::Memory(m) => m.borrow_mut().abort_connection(),
+            Backend::Custom(b) => b.abort_connection(),
         }
     }
 
+    /// Aborts after a callback panicked, logging why.
     pub(crate) fn abort_for_panic(&self, reason: Failure) {
         tracing::error!(peer = %self.get_peer(), %reason, "closing the connection");
         match &self.backend {
             Backend::Stream(h) => h.abort(reason),
-            Backend::Memory(m) => m.borrow_mut().abort_connection(),
+            Backend::Custom(b) => b.abort_connection(),
         }
     }
 
-    /// Shuts down the writing side once the buffer is flushed (a TCP half-close): the peer
-    /// reads EOF, this side can still read. The protocol gets `write_connection_lost`.
+    /// Shuts down the writing side once the buffer is flushed (a TCP half-close; the
+    /// write end of a pipe is closed): the peer reads EOF, this side can still read. The
+    /// protocol gets `write_connection_lost`.
     pub fn lose_write_connection(&self) {
         match &self.backend {
             Backend::Stream(h) => h.lose_write_connection(),
-            Backend::Memory(m) => m.borrow_mut().lose_write_connection(),
+            Backend::Custom(b) => b.lose_write_connection(),
         }
     }
 
@@ -117,18 +305,18 @@ impl Transport {
     }
 
     /// The remote end's address.
-    pub fn get_peer(&self) -> SocketAddr {
+    pub fn get_peer(&self) -> Address {
         match &self.backend {
-            Backend::Stream(h) => h.addresses().1,
-            Backend::Memory(m) => m.borrow().peer,
+            Backend::Stream(h) => h.peer(),
+            Backend::Custom(b) => b.get_peer(),
         }
     }
 
     /// This end's address.
-    pub fn get_host(&self) -> SocketAddr {
+    pub fn get_host(&self) -> Address {
         match &self.backend {
-            Backend::Stream(h) => h.addresses().0,
-            Backend::Memory(m) => m.borrow().host,
+            Backend::Stream(h) => h.host(),
+            Backend::Custom(b) => b.get_host(),
         }
     }
 
@@ -136,7 +324,7 @@ impl Transport {
     pub fn connected(&self) -> bool {
         match &self.backend {
             Backend::Stream(h) => h.connected(),
-            Backend::Memory(m) => m.borrow().connected,
+            Backend::Custom(b) => b.connected(),
         }
     }
 
@@ -144,7 +332,7 @@ impl Transport {
     pub fn disconnecting(&self) -> bool {
         match &self.backend {
             Backend::Stream(h) => h.disconnecting(),
-            Backend::Memory(m) => m.borrow().disconnecting,
+            Backend::Custom(b) => b.disconnecting(),
         }
     }
 
@@ -152,7 +340,7 @@ impl Transport {
     pub fn buffered(&self) -> usize {
         match &self.backend {
             Backend::Stream(h) => h.buffered(),
-            Backend::Memory(m) => m.borrow().buffered(),
+            Backend::Custom(b) => b.buffered(),
         }
     }
 
@@ -160,14 +348,12 @@ impl Transport {
     ///
     /// # Errors
     ///
-    /// The OS error from `setsockopt`, or `NotConnected` once the connection is gone.
+    /// The OS error from `setsockopt`; `NotConnected` once the connection is gone;
+    /// `Unsupported` on a transport that is not TCP.
     pub fn set_tcp_nodelay(&self, enabled: bool) -> io::Result<()> {
         match &self.backend {
             Backend::Stream(h) => h.set_nodelay(enabled),
-            Backend::Memory(m) => {
-                m.borrow_mut().nodelay = enabled;
-                Ok(())
-            }
+            Backend::Custom(b) => b.set_tcp_nodelay(enabled),
         }
     }
 
@@ -179,26 +365,26 @@ impl Transport {
     pub fn set_tcp_keepalive(&self, enabled: bool) -> io::Result<()> {
         match &self.backend {
             Backend::Stream(h) => h.set_keepalive(enabled),
-            Backend::Memory(m) => {
-                m.borrow_mut().keepalive = enabled;
-                Ok(())
-            }
+            Backend::Custom(b) => b.set_tcp_keepalive(enabled),
         }
     }
 
     /// Sets the write buffer's watermarks: above `high` reading stops and a streaming
     /// producer is paused; at or below `low` both resume. Defaults: 64 KiB and 16 KiB.
     pub fn set_write_watermarks(&self, high: usize, low: usize) {
-        if let Backend::Stream(h) = &self.backend {
-            h.set_watermarks(high, low.min(high));
+        match &self.backend {
+            Backend::Stream(h) => h.set_watermarks(high, low.min(high)),
+            Backend::Custom(b) => b.set_write_watermarks(high, low.min(high)),
         }
     }
 
     /// Sets the hard limit of the write buffer (default 64 MiB): past it, the connection
-    /// is aborted with [`WriteBufferOverflow`](crate::error::WriteBufferOverflow).
+    /// is aborted with [`WriteBufferOverflow`](crate::error::WriteBufferOverflow), whatever
+    /// the watermarks.
     pub fn set_write_buffer_limit(&self, limit: usize) {
-        if let Backend::Stream(h) = &self.backend {
-            h.set_hard_limit(limit);
+        match &self.backend {
+            Backend::Stream(h) => h.set_hard_limit(limit),
+            Backend::Custom(b) => b.set_write_buffer_limit(limit),
         }
     }
 
@@ -207,7 +393,7 @@ impl Transport {
     pub fn pause_producing(&self) {
         match &self.backend {
             Backend::Stream(h) => h.set_user_paused(true),
-            Backend::Memory(m) => m.borrow_mut().producer_state = "paused",
+            Backend::Custom(b) => b.pause_producing(),
         }
     }
 
@@ -215,18 +401,15 @@ impl Transport {
     pub fn resume_producing(&self) {
         match &self.backend {
             Backend::Stream(h) => h.set_user_paused(false),
-            Backend::Memory(m) => m.borrow_mut().producer_state = "producing",
+            Backend::Custom(b) => b.resume_producing(),
         }
     }
 
     /// Stops producing for good: the connection is closed (as `lose_connection`).
     pub fn stop_producing(&self) {
         match &self.backend {
-            Backend::Stream(_) => self.lose_connection(),
-            Backend::Memory(m) => {
-                m.borrow_mut().producer_state = "stopped";
-                m.borrow_mut().lose_connection();
-            }
+            Backend::Stream(h) => h.lose_connection(),
+            Backend::Custom(b) => b.stop_producing(),
         }
     }
 
@@ -245,7 +428,7 @@ impl Transport {
     ) -> Result<(), Failure> {
         match &self.backend {
             Backend::Stream(h) => h.register_producer(producer, streaming),
-            Backend::Memory(m) => m.borrow_mut().register_producer(producer, streaming),
+            Backend::Custom(b) => b.register_producer(producer, streaming),
         }
     }
 
@@ -253,7 +436,7 @@ impl Transport {
     pub fn unregister_producer(&self) {
         match &self.backend {
             Backend::Stream(h) => h.unregister_producer(),
-            Backend::Memory(m) => m.borrow_mut().producer = None,
+            Backend::Custom(b) => b.unregister_producer(),
         }
     }
 
@@ -261,7 +444,7 @@ impl Transport {
     pub fn reactor(&self) -> Option<Reactor> {
         match &self.backend {
             Backend::Stream(h) => Some(h.reactor()),
-            Backend::Memory(_) => None,
+            Backend::Custom(b) => b.reactor(),
         }
     }
 
@@ -269,7 +452,9 @@ impl Transport {
     pub fn is(&self, other: &Transport) -> bool {
         match (&self.backend, &other.backend) {
             (Backend::Stream(a), Backend::Stream(b)) => a.same(b),
-            (Backend::Memory(a), Backend::Memory(b)) => Rc::ptr_eq(a, b),
+            (Backend::Custom(a), Backend::Custom(b)) => {
+                std::ptr::addr_eq(Rc::as_ptr(a), Rc::as_ptr(b))
+            }
             _ => false,
         }
     }

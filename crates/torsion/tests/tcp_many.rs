@@ -4,7 +4,6 @@
 mod util;
 
 use std::cell::{Cell, RefCell};
-use std::net::SocketAddr;
 use std::rc::Rc;
 
 use torsion::{ClientFactory, Cx, Failure, Protocol, Transport};
@@ -94,7 +93,7 @@ struct TalkerFactory {
 impl ClientFactory for TalkerFactory {
     type Protocol = Talker;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Talker> {
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Talker> {
         Some(Talker {
             id: self.id,
             tally: self.tally.clone(),

@@ -12,7 +12,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use torsion::error::{ConnectionDone, ConnectionRefused};
-use torsion::{Factory, ListenOptions, ReactorTime};
+use torsion::{Address, Factory, ListenOptions, ReactorTime};
 use util::{Record, Recorder, RecordingClientFactory};
 
 #[test]
@@ -70,13 +70,13 @@ fn a_client_that_closes_gives_connection_done() {
 #[test]
 fn peer_and_host_addresses_are_the_socket_ends() {
     let reactor = util::reactor();
-    let seen: Rc<RefCell<Vec<(SocketAddr, SocketAddr, SocketAddr)>>> = Rc::default();
+    let seen: Rc<RefCell<Vec<(Address, Address, Address)>>> = Rc::default();
     let (s, r) = (seen.clone(), reactor.clone());
-    let port = util::listen(&reactor, move |peer| {
+    let port = util::listen(&reactor, move |peer: Address| {
         let (s, r) = (s.clone(), r.clone());
         Some(AddrProbe {
             on_made: Box::new(move |host, transport_peer| {
-                s.borrow_mut().push((peer, host, transport_peer));
+                s.borrow_mut().push((peer.clone(), host, transport_peer));
                 r.stop();
             }),
         })
@@ -91,7 +91,7 @@ fn peer_and_host_addresses_are_the_socket_ends() {
     let seen = seen.borrow().clone();
     let client_addr = client.join();
     assert_eq!(seen.len(), 1);
-    let (factory_peer, host, peer) = seen[0];
+    let (factory_peer, host, peer) = seen[0].clone();
     assert_eq!(factory_peer, client_addr);
     assert_eq!(peer, client_addr);
     assert_eq!(host, port.get_host());
@@ -99,7 +99,7 @@ fn peer_and_host_addresses_are_the_socket_ends() {
 
 /// Tells a closure its transport's host and peer addresses.
 struct AddrProbe {
-    on_made: Box<dyn FnMut(SocketAddr, SocketAddr)>,
+    on_made: Box<dyn FnMut(Address, Address)>,
 }
 
 impl torsion::Protocol for AddrProbe {
@@ -135,7 +135,7 @@ struct LifeFactory {
 impl Factory for LifeFactory {
     type Protocol = util::Echo;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<util::Echo> {
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<util::Echo> {
         self.record.push("build_protocol");
         Some(util::Echo)
     }

@@ -73,6 +73,9 @@ pub(crate) struct FdSet {
     /// Entries by the descriptor object's address: a descriptor may add or remove itself
     /// from inside its own callback, when it cannot be borrowed to ask its `fileno`.
     by_object: HashMap<usize, Key>,
+    /// The descriptor being called and its `fileno`: it may remove itself and add itself
+    /// back (`remove_reader(me); add_writer(me)`) while it is borrowed by its own call.
+    calling: Option<(usize, RawFd)>,
 }
 
 fn object_id(descriptor: &Descriptor) -> usize {
@@ -124,7 +127,7 @@ impl Reactor {
     /// Removes every raw descriptor and returns them.
     pub fn remove_all(&self) -> Vec<Descriptor> {
         let all: Vec<Descriptor> = {
-            let fds = self.inner.fds.borrow();
+            let fds = self.core.fds.borrow();
             fds.by_object
                 .values()
                 .filter_map(|k| fds.entries.get(*k))
@@ -148,7 +151,7 @@ impl Reactor {
     }
 
     fn descriptors(&self, pick: impl Fn(&Entry) -> bool) -> Vec<Descriptor> {
-        let fds = self.inner.fds.borrow();
+        let fds = self.core.fds.borrow();
         fds.by_object
             .values()
             .filter_map(|k| fds.entries.get(*k))
@@ -164,16 +167,29 @@ impl Reactor {
         write: Option<bool>,
     ) -> std::io::Result<()> {
         let id = object_id(&descriptor);
-        let registry = &self.inner.registry;
-        let mut fds = self.inner.fds.borrow_mut();
-        let FdSet { entries, by_object } = &mut *fds;
+        let registry = self.core.io.registry();
+        let mut fds = self.core.fds.borrow_mut();
+        let FdSet {
+            entries,
+            by_object,
+            calling,
+        } = &mut *fds;
         let (key, old) = match by_object.get(&id) {
             Some(key) => {
                 let entry = entries.get(*key).expect("object map and slab agree");
                 (*key, FdSet::interest(entry))
             }
             None => {
-                let fd = descriptor.borrow().fileno();
+                let fd = match (*calling, descriptor.try_borrow()) {
+                    (Some((busy, fd)), Err(_)) if busy == id => fd,
+                    (_, Ok(d)) => d.fileno(),
+                    (_, Err(_)) => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::WouldBlock,
+                            "the descriptor is busy in a call and not the one being called",
+                        ))
+                    }
+                };
                 let key = entries.insert(Entry {
                     fd,
                     descriptor,
@@ -201,16 +217,17 @@ impl Reactor {
         result
     }
 
-    pub(crate) fn fd_ready(&self, index: usize, event: &Event) {
+    pub(crate) fn fd_ready(&self, key: Key, event: &Event) {
         let found = {
-            let fds = self.inner.fds.borrow();
+            let fds = self.core.fds.borrow();
             fds.entries
-                .get_by_index(index)
-                .map(|(_, e)| (e.descriptor.clone(), e.reading, e.writing))
+                .get(key)
+                .map(|e| (e.descriptor.clone(), e.fd, e.reading, e.writing))
         };
-        let Some((descriptor, reading, writing)) = found else {
+        let Some((descriptor, fd, reading, writing)) = found else {
             return;
         };
+        self.core.fds.borrow_mut().calling = Some((object_id(&descriptor), fd));
         let readable = event.is_readable() || event.is_read_closed() || event.is_error();
         let writable = event.is_writable() || event.is_write_closed() || event.is_error();
         let mut outcome = Ok(());
@@ -220,6 +237,7 @@ impl Reactor {
         if outcome.is_ok() && writing && writable && self.still_writing(&descriptor) {
             outcome = call_descriptor(&descriptor, "do_write", |d| d.do_write());
         }
+        self.core.fds.borrow_mut().calling = None;
         match outcome {
             Ok(()) => self.rearm(&descriptor),
             Err(reason) => {
@@ -235,7 +253,7 @@ impl Reactor {
     }
 
     fn still_writing(&self, descriptor: &Descriptor) -> bool {
-        let fds = self.inner.fds.borrow();
+        let fds = self.core.fds.borrow();
         fds.by_object
             .get(&object_id(descriptor))
             .and_then(|k| fds.entries.get(*k))
@@ -245,14 +263,14 @@ impl Reactor {
     /// Edge-triggered polling made level-triggered: re-registering makes epoll report the
     /// descriptor again if it is still ready.
     fn rearm(&self, descriptor: &Descriptor) {
-        let fds = self.inner.fds.borrow();
+        let fds = self.core.fds.borrow();
         if let Some((key, entry)) = fds
             .by_object
             .get(&object_id(descriptor))
             .and_then(|k| fds.entries.get(*k).map(|e| (*k, e)))
         {
             if let Some(interest) = FdSet::interest(entry) {
-                let _ = self.inner.registry.reregister(
+                let _ = self.core.io.registry().reregister(
                     &mut SourceFd(&entry.fd),
                     token::fd(key),
                     interest,

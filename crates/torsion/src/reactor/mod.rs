@@ -1,18 +1,20 @@
 //! The [`Reactor`]: the event loop every connection, timer and descriptor runs on.
 
+mod core;
 mod fdset;
 mod group;
-mod inner;
+mod io_driver;
 mod remote;
 mod run;
 mod signals;
+mod timer_driver;
 mod timer_fd;
 pub(crate) mod token;
 mod triggers;
 
+pub(crate) use self::core::ReactorCore;
 pub use fdset::{Descriptor, FileDescriptor};
 pub use group::{run_reactors, Peers};
-pub(crate) use inner::Inner;
 pub(crate) use remote::RemoteCall;
 pub use remote::ThreadHandle;
 pub use triggers::{Phase, SystemEvent, TriggerId};
@@ -44,7 +46,7 @@ use crate::Failure;
 /// ```
 #[derive(Clone)]
 pub struct Reactor {
-    pub(crate) inner: Rc<Inner>,
+    pub(crate) core: Rc<ReactorCore>,
 }
 
 impl Reactor {
@@ -55,13 +57,13 @@ impl Reactor {
     /// The OS error if the poller (epoll) or its waker cannot be created.
     pub fn new() -> std::io::Result<Reactor> {
         Ok(Reactor {
-            inner: Rc::new(Inner::new()?),
+            core: Rc::new(ReactorCore::new()?),
         })
     }
 
     /// Whether the reactor is inside [`run`](Reactor::run).
     pub fn running(&self) -> bool {
-        self.inner.running.get()
+        self.core.running.get()
     }
 
     /// Asks a running reactor to stop: the current iteration finishes, then the shutdown
@@ -70,7 +72,7 @@ impl Reactor {
     /// when the reactor is not running does nothing.
     pub fn stop(&self) {
         if self.running() {
-            self.inner.stop_requested.set(true);
+            self.core.stop_requested.set(true);
         } else {
             tracing::debug!("stop() called on a reactor that is not running");
         }
@@ -93,7 +95,7 @@ impl Reactor {
         event: SystemEvent,
         f: impl FnOnce() + 'static,
     ) -> TriggerId {
-        self.inner
+        self.core
             .triggers
             .borrow_mut()
             .add(phase, event, Box::new(f))
@@ -101,35 +103,36 @@ impl Reactor {
 
     /// Removes a trigger that has not run; returns whether it was there.
     pub fn remove_system_event_trigger(&self, id: TriggerId) -> bool {
-        self.inner.triggers.borrow_mut().remove(id)
+        self.core.triggers.borrow_mut().remove(id)
     }
 
     /// Whether `run` installs SIGINT and SIGTERM handlers that stop the reactor (default
     /// `true`). They are removed when `run` returns.
     pub fn set_install_signal_handlers(&self, install: bool) {
-        self.inner.install_signal_handlers.set(install);
+        self.core.install_signal_handlers.set(install);
     }
 
     /// A `Send` handle other threads can use to call into this reactor.
     pub fn thread_handle(&self) -> ThreadHandle {
         ThreadHandle {
-            remote: self.inner.remote.clone(),
+            remote: self.core.remote.clone(),
         }
     }
 
-    /// How many connections are open (or being opened) on this reactor.
+    /// How many stream connections (TCP, pipes) are open, or being opened, on this
+    /// reactor.
     pub fn connection_count(&self) -> usize {
-        self.inner.conns.borrow().len()
+        self.core.streams.len()
     }
 }
 
 impl ReactorTime for Reactor {
     fn scheduler(&self) -> Scheduler {
-        self.inner.scheduler.clone()
+        self.core.timers.scheduler().clone()
     }
 
     fn seconds(&self) -> f64 {
-        self.inner.scheduler.seconds()
+        self.core.timers.scheduler().seconds()
     }
 }
 

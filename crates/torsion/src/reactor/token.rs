@@ -1,19 +1,27 @@
-//! How a mio token names what became ready.
+//! How a mio token names what became ready: the kind of source, and its table key with
+//! the slot's generation, so an event for a source closed earlier in the same batch never
+//! reaches the source that took its slot.
 
 use mio::Token;
 
-use crate::slab::Key;
+use crate::slab::{Key, GENERATION_BITS};
 
-const KIND_SHIFT: u32 = usize::BITS - 4;
-const INDEX_MASK: usize = (1 << KIND_SHIFT) - 1;
+const _: () = assert!(
+    usize::BITS == 64,
+    "tokens pack a kind, a generation and an index"
+);
+
+const KIND_SHIFT: u32 = 60;
+const GENERATION_SHIFT: u32 = 32;
+const GENERATION_MASK: usize = (1 << GENERATION_BITS) - 1;
 
 /// What a poll event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Source {
-    /// A connection, by slot index (its generation is checked by the slab).
-    Conn(usize),
-    Listener(usize),
-    Fd(usize),
+    /// A stream connection.
+    Stream(Key),
+    Listener(Key),
+    Fd(Key),
     Waker,
     Signal,
     Timer,
@@ -23,28 +31,44 @@ pub(crate) const WAKER: Token = Token(usize::MAX);
 pub(crate) const SIGNAL: Token = Token(usize::MAX - 1);
 pub(crate) const TIMER: Token = Token(usize::MAX - 2);
 
+const STREAM: usize = 0;
 const LISTENER: usize = 1;
 const FD: usize = 2;
 
-pub(crate) fn conn(key: Key) -> Token {
-    Token(key.index as usize)
+fn encode(kind: usize, key: Key) -> Token {
+    Token(
+        (kind << KIND_SHIFT) | ((key.generation as usize) << GENERATION_SHIFT) | key.index as usize,
+    )
+}
+
+#[inline(always)]
+fn key_of(t: usize) -> Key {
+    Key {
+        index: t as u32,
+        generation: ((t >> GENERATION_SHIFT) & GENERATION_MASK) as u32,
+    }
+}
+
+pub(crate) fn stream(key: Key) -> Token {
+    encode(STREAM, key)
 }
 
 pub(crate) fn listener(key: Key) -> Token {
-    Token((LISTENER << KIND_SHIFT) | key.index as usize)
+    encode(LISTENER, key)
 }
 
 pub(crate) fn fd(key: Key) -> Token {
-    Token((FD << KIND_SHIFT) | key.index as usize)
+    encode(FD, key)
 }
 
+#[inline(always)]
 pub(crate) fn source(token: Token) -> Source {
     let Token(t) = token;
-    // Connections first: they are nearly every event.
+    // Streams first: they are nearly every event.
     match t >> KIND_SHIFT {
-        0 => Source::Conn(t & INDEX_MASK),
-        LISTENER => Source::Listener(t & INDEX_MASK),
-        FD => Source::Fd(t & INDEX_MASK),
+        STREAM => Source::Stream(key_of(t)),
+        LISTENER => Source::Listener(key_of(t)),
+        FD => Source::Fd(key_of(t)),
         _ => match token {
             WAKER => Source::Waker,
             SIGNAL => Source::Signal,
@@ -58,14 +82,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_round_trip() {
+    fn tokens_round_trip_with_their_generation() {
         let key = Key {
+            index: 7,
+            generation: (1 << GENERATION_BITS) - 1,
+        };
+        assert_eq!(source(stream(key)), Source::Stream(key));
+        assert_eq!(source(listener(key)), Source::Listener(key));
+        assert_eq!(source(fd(key)), Source::Fd(key));
+        let older = Key {
             index: 7,
             generation: 3,
         };
-        assert_eq!(source(conn(key)), Source::Conn(7));
-        assert_eq!(source(listener(key)), Source::Listener(7));
-        assert_eq!(source(fd(key)), Source::Fd(7));
+        assert_ne!(stream(key), stream(older));
         assert_eq!(source(WAKER), Source::Waker);
         assert_eq!(source(SIGNAL), Source::Signal);
         assert_eq!(source(TIMER), Source::Timer);

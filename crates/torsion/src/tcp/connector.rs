@@ -3,20 +3,20 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::conn::{flag, Conn, ConnCell, Owner};
-use super::StreamHandle;
+use super::TcpSource;
 use crate::error::{
     ConnectError, ConnectionRefused, DnsLookupError, NoProtocol, TimeoutError, UserError,
 };
 use crate::factory::AnyClientFactory;
-use crate::reactor::{Inner, RemoteCall};
+use crate::reactor::{token, ReactorCore, RemoteCall};
 use crate::slab::Key;
+use crate::stream::{flags, Opener, StreamCell, StreamConn, StreamHandle, StreamSource};
 use crate::time::{DelayedCall, ReactorTime};
 use crate::{ClientFactory, Failure, Reactor, Transport};
 
@@ -69,14 +69,51 @@ enum State {
 ///
 /// Returned by [`Reactor::connect_tcp`]; handed to every [`ClientFactory`] callback. Call
 /// [`connect`](Connector::connect) from `client_connection_failed` or
-/// `client_connection_lost` to try again.
+/// `client_connection_lost` to try again. A handle: dropping it does not stop the attempt
+/// or close the connection ([`disconnect`](Connector::disconnect) does).
+///
+/// # Examples
+///
+/// A client that tries again once, a second after its first attempt failed:
+///
+/// ```
+/// use std::time::Duration;
+/// use torsion::{ClientFactory, Connector, Failure, Protocol, Reactor, ReactorTime};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// struct Retry {
+///     reactor: Reactor,
+///     tries: u32,
+/// }
+///
+/// impl ClientFactory for Retry {
+///     type Protocol = Quiet;
+///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
+///         Some(Quiet)
+///     }
+///     fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
+///         self.tries += 1;
+///         if self.tries < 2 {
+///             let c = connector.clone();
+///             self.reactor.call_later(Duration::from_secs(1), move || c.connect());
+///         }
+///     }
+/// }
+///
+/// let reactor = Reactor::new()?;
+/// let connector = reactor.connect_tcp("127.0.0.1", 1, Retry { reactor: reactor.clone(), tries: 0 });
+/// assert_eq!(connector.get_destination().port, 1);
+/// # Ok::<(), Failure>(())
+/// ```
 #[derive(Clone)]
 pub struct Connector {
     inner: Rc<ConnectorInner>,
 }
 
 struct ConnectorInner {
-    reactor: Weak<Inner>,
+    reactor: Weak<ReactorCore>,
     destination: Destination,
     options: ConnectOptions,
     factory: Rc<dyn AnyClientFactory>,
@@ -134,7 +171,7 @@ impl Connector {
         };
         inner.attempt.set(inner.attempt.get() + 1);
         if let Some(key) = inner.conn.take() {
-            reactor.discard_conn(key);
+            reactor.discard_stream(key);
         }
         let me = self.clone();
         let r = reactor.clone();
@@ -161,25 +198,15 @@ impl Connector {
     pub fn transport(&self) -> Option<Transport> {
         let reactor = self.reactor()?;
         let key = self.inner.conn.get()?;
-        let cell = reactor.cell(key)?;
-        let (host, peer) = {
-            let conn = cell.conn.borrow();
-            if conn.has(flag::CONNECTING) {
-                return None;
-            }
-            let socket = conn.socket().ok()?;
-            (socket.local_addr().ok()?, socket.peer_addr().ok()?)
-        };
-        Some(Transport::stream(StreamHandle::new(
-            reactor.clone(),
-            cell,
-            host,
-            peer,
-        )))
+        let cell = reactor.core.streams.get(key)?;
+        if cell.conn().borrow().has(flags::CONNECTING) {
+            return None;
+        }
+        Some(Transport::stream(StreamHandle::new(reactor, cell)))
     }
 
     fn reactor(&self) -> Option<Reactor> {
-        self.inner.reactor.upgrade().map(|inner| Reactor { inner })
+        self.inner.reactor.upgrade().map(|core| Reactor { core })
     }
 }
 
@@ -248,7 +275,7 @@ impl Reactor {
     ) -> Connector {
         let connector = Connector {
             inner: Rc::new(ConnectorInner {
-                reactor: Rc::downgrade(&self.inner),
+                reactor: Rc::downgrade(&self.core),
                 destination: Destination {
                     host: host.to_string(),
                     port,
@@ -304,7 +331,7 @@ impl Reactor {
         let done_key = {
             let (me, r) = (c.clone(), self.clone());
             let host = host.clone();
-            self.inner.lookups.borrow_mut().insert(Box::new(
+            self.core.lookups.borrow_mut().insert(Box::new(
                 move |result: io::Result<Vec<SocketAddr>>| {
                     if !Reactor::is_current(&me, attempt) {
                         return;
@@ -329,17 +356,12 @@ impl Reactor {
                 },
             ))
         };
-        let remote = self.inner.remote.clone();
-        let spawned = std::thread::Builder::new()
-            .name("torsion-resolver".into())
-            .spawn(move || {
-                let result = (host.as_str(), port)
-                    .to_socket_addrs()
-                    .map(Iterator::collect);
-                remote.send(RemoteCall::Lookup(done_key, result));
-            });
-        if let Err(err) = spawned {
-            self.inner.lookups.borrow_mut().remove(done_key);
+        let remote = self.core.remote.clone();
+        let submitted = crate::resolver::resolve(host, port, move |result| {
+            remote.send(RemoteCall::Lookup(done_key, result));
+        });
+        if let Err(err) = submitted {
+            self.core.lookups.borrow_mut().remove(done_key);
             let host = inner.destination.host.clone();
             self.connect_failed(
                 c,
@@ -355,101 +377,57 @@ impl Reactor {
         if !Reactor::is_current(c, attempt) {
             return;
         }
-        let stream = match start_socket(addr, c.inner.options.bind_address) {
-            Ok(stream) => stream,
+        let socket = match start_socket(addr, c.inner.options.bind_address) {
+            Ok(socket) => socket,
             Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
-        let conn = Conn::new(stream, Some(addr), Owner::Client(c.clone()), true);
-        let key = self
-            .inner
-            .conns
-            .borrow_mut()
-            .insert_with(|key| ConnCell::new(key, conn));
-        let registered = match self.cell(key) {
-            Some(cell) => self.register_conn(key, &mut cell.conn.borrow_mut()),
-            None => return,
+        let host = match socket.local_addr() {
+            Ok(host) => host,
+            Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
-        if let Err(err) = registered {
-            self.discard_conn(key);
+        let streams = &self.core.streams;
+        let key = streams.next_key();
+        let mut source = Box::new(TcpSource::new(socket));
+        if let Err(err) = source.register(self.core.io.registry(), token::stream(key)) {
+            drop(source);
+            self.descriptor_freed();
             return self.connect_failed(c, Failure::new(ConnectError { os_error: err }));
         }
+        let opener: Rc<dyn Opener> = Rc::new(c.clone());
+        streams.insert(
+            host.into(),
+            addr.into(),
+            StreamConn::new(source, Some(opener), true),
+        );
         c.inner.conn.set(Some(key));
     }
 
-    /// A connecting socket became ready: find out whether it connected.
-    pub(crate) fn connect_ready(&self, key: Key) {
-        let Some(cell) = self.cell(key) else { return };
-        let outcome = {
-            let conn = cell.conn.borrow();
-            let Ok(socket) = conn.socket() else { return };
-            match socket.take_error() {
-                Ok(Some(err)) | Err(err) => Err(err),
-                Ok(None) => match socket.peer_addr() {
-                    Ok(peer) => Ok(peer),
-                    Err(err) if err.kind() == io::ErrorKind::NotConnected => return,
-                    Err(err) => Err(err),
-                },
-            }
-        };
-        match outcome {
-            Ok(peer) => self.connected(&cell, peer),
-            Err(err) => {
-                let connector = match &cell.conn.borrow().owner {
-                    Owner::Client(c) => c.clone(),
-                    Owner::Server => return,
-                };
-                self.connect_failed(&connector, classify_connect_error(err));
+    fn connected(&self, connector: &Connector, cell: &Rc<StreamCell>) {
+        let key = cell.key();
+        {
+            let mut conn = cell.conn().borrow_mut();
+            conn.set_connected();
+            if let Ok(source) = conn.source() {
+                let _ = source.set_nodelay(true);
             }
         }
-    }
-
-    fn connected(&self, cell: &Rc<ConnCell>, peer: SocketAddr) {
-        let key = cell.key;
-        let (connector, host) = {
-            let mut conn = cell.conn.borrow_mut();
-            conn.set_connected();
-            let host = match conn.socket() {
-                Ok(socket) => {
-                    let _ = socket.set_nodelay(true);
-                    socket.local_addr().unwrap_or(peer)
-                }
-                Err(_) => return,
-            };
-            let Owner::Client(c) = &conn.owner else {
-                return;
-            };
-            (c.clone(), host)
-        };
         if let Some(call) = connector.inner.timeout_call.borrow_mut().take() {
             let _ = call.cancel();
         }
         connector.inner.state.set(State::Connected);
-        let transport =
-            Transport::stream(StreamHandle::new(self.clone(), cell.clone(), host, peer));
-        let Some(driver) =
-            connector
-                .inner
-                .factory
-                .build(peer, transport, self.inner.scheduler.clone())
-        else {
-            self.discard_conn(key);
+        let transport = Transport::stream(StreamHandle::new(self.clone(), cell.clone()));
+        let Some(protocol) = connector.inner.factory.build(
+            cell.peer().clone(),
+            transport,
+            self.core.timers.scheduler().clone(),
+        ) else {
+            self.discard_stream(key);
             connector.inner.state.set(State::Connecting);
-            return self.connect_failed(&connector, Failure::new(NoProtocol));
+            return self.connect_failed(connector, Failure::new(NoProtocol));
         };
-        *cell.driver.borrow_mut() = driver;
-        if let Err(reason) = cell.with_driver(|d| d.connection_made()) {
+        cell.set_protocol(protocol);
+        if let Err(reason) = cell.with_protocol(|p| p.connection_made()) {
             self.abort_for_panic(key, reason);
-        }
-    }
-
-    /// Drops a connection that never reached its protocol.
-    pub(crate) fn discard_conn(&self, key: Key) {
-        let removed = self.inner.conns.borrow_mut().remove(key);
-        if let Some(cell) = removed {
-            let (stream, _, _) = cell.conn.borrow_mut().close();
-            if let Some(mut stream) = stream {
-                let _ = self.inner.registry.deregister(&mut stream);
-            }
         }
     }
 
@@ -463,7 +441,7 @@ impl Reactor {
             let _ = call.cancel();
         }
         if let Some(key) = inner.conn.take() {
-            self.discard_conn(key);
+            self.discard_stream(key);
         }
         inner.state.set(State::Disconnected);
         inner.factory.connection_failed(c, &reason);
@@ -483,6 +461,48 @@ impl Reactor {
         let inner = &c.inner;
         if inner.state.get() == State::Disconnected && inner.factory_started.replace(false) {
             inner.factory.do_stop();
+        }
+    }
+}
+
+/// Whether a connecting socket connected: its peer once it did, `None` while it still
+/// connects, or the error that ended the attempt.
+fn connect_outcome(source: &dyn StreamSource) -> io::Result<Option<SocketAddr>> {
+    let Some(tcp) = source.as_any().downcast_ref::<TcpSource>() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a TCP socket",
+        ));
+    };
+    let socket = tcp.socket();
+    if let Some(err) = socket.take_error()? {
+        return Err(err);
+    }
+    match socket.peer_addr() {
+        Ok(peer) => Ok(Some(peer)),
+        Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+impl Opener for Connector {
+    fn connect_ready(&self, reactor: &Reactor, cell: &Rc<StreamCell>) {
+        let outcome = match cell.conn().borrow().source() {
+            Ok(source) => connect_outcome(source),
+            Err(_) => return,
+        };
+        match outcome {
+            Ok(Some(_)) => reactor.connected(self, cell),
+            Ok(None) => {}
+            Err(err) => reactor.connect_failed(self, classify_connect_error(err)),
+        }
+    }
+
+    fn closed(&self, reactor: &Reactor, reason: Failure, connecting: bool) {
+        if connecting {
+            reactor.connect_failed(self, reason);
+        } else {
+            reactor.client_lost(self, reason);
         }
     }
 }

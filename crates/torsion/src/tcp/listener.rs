@@ -10,23 +10,60 @@ use std::time::Duration;
 use mio::Interest;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::conn::{Conn, ConnCell, Owner};
-use super::StreamHandle;
+use super::TcpSource;
+use crate::address::Address;
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
 use crate::reactor::token;
-use crate::slab::Key;
+use crate::slab::{Key, Slab};
+use crate::stream::{StreamConn, StreamHandle, StreamSource};
 use crate::time::{DelayedCall, ReactorTime};
 use crate::{Factory, Failure, Reactor, Transport};
 
 const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+/// Connections accepted per readiness event before the other connections get their turn
+/// (a connect flood must not starve them); the rest are accepted next iteration. Twisted
+/// starts at 100 per event.
+pub(crate) const MAX_ACCEPTS_PER_EVENT: usize = 128;
 
-pub(crate) struct Listener {
+struct Listener {
     socket: mio::net::TcpListener,
     factory: Rc<dyn AnyFactory>,
     backoff: Duration,
+    /// The retry after an accept failed; `None` while accepting normally.
     retry: Option<DelayedCall>,
+}
+
+/// A reactor's listening TCP ports and the accepts they have queued.
+///
+/// Invariants: a port is in `ports` from `listen_tcp` until `stop_listening` (or the
+/// reactor's shutdown), registered with the poller under its key's token; a key in
+/// `again` is accepted on the next iteration; a port with a `retry` is backing off and is
+/// not accepted from events until the retry runs or a descriptor is freed.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    ports: RefCell<Slab<Listener>>,
+    /// Ports to accept from next iteration without waiting for an event: cut short after
+    /// their fair share, or retried because a descriptor was freed.
+    again: RefCell<Vec<Key>>,
+    /// Ports backing off after a failed accept, to retry as soon as a descriptor is freed.
+    starved: RefCell<Vec<Key>>,
+}
+
+impl Listeners {
+    pub(crate) fn contains(&self, key: Key) -> bool {
+        self.ports.borrow().get(key).is_some()
+    }
+
+    pub(crate) fn keys(&self) -> Vec<Key> {
+        self.ports.borrow().keys()
+    }
+
+    /// Whether the next poll must not block: accepts are queued.
+    pub(crate) fn has_queued_work(&self) -> bool {
+        !self.again.borrow().is_empty()
+    }
 }
 
 /// How to listen: which interface, how long a backlog, whether to share the port.
@@ -53,6 +90,27 @@ impl Default for ListenOptions {
 }
 
 /// A port the reactor listens on (Twisted's `IListeningPort`).
+///
+/// A handle: dropping it does not stop the port (the reactor keeps listening until
+/// [`stop_listening`](ListeningPort::stop_listening) or its own shutdown), and clones
+/// stand for the same port.
+///
+/// # Examples
+///
+/// ```
+/// use torsion::{Protocol, Reactor};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// let reactor = Reactor::new()?;
+/// let port = reactor.listen_tcp(0, |_peer| Some(Quiet))?;
+/// assert_ne!(port.get_host().port(), 0, "port 0 picks a free port");
+/// assert!(port.listening());
+/// port.stop_listening();
+/// assert!(!port.listening());
+/// # Ok::<(), torsion::Failure>(())
+/// ```
 #[derive(Clone)]
 pub struct ListeningPort {
     reactor: Reactor,
@@ -75,12 +133,7 @@ impl ListeningPort {
 
     /// Whether the port still listens.
     pub fn listening(&self) -> bool {
-        self.reactor
-            .inner
-            .listeners
-            .borrow()
-            .get(self.key)
-            .is_some()
+        self.reactor.core.listeners.contains(self.key)
     }
 }
 
@@ -165,13 +218,14 @@ impl Reactor {
         let mut socket = mio::net::TcpListener::from_std(std_listener);
         let factory: Rc<dyn AnyFactory> = Rc::new(RefCell::new(factory));
         let key = {
-            let mut listeners = self.inner.listeners.borrow_mut();
-            let key = listeners.next_key();
-            self.inner
-                .registry
+            let mut ports = self.core.listeners.ports.borrow_mut();
+            let key = ports.next_key();
+            self.core
+                .io
+                .registry()
                 .register(&mut socket, token::listener(key), Interest::READABLE)
                 .map_err(|e| Failure::new(cannot(e)))?;
-            listeners.insert(Listener {
+            ports.insert(Listener {
                 socket,
                 factory: factory.clone(),
                 backoff: Duration::ZERO,
@@ -190,10 +244,10 @@ impl Reactor {
     /// Closes the listening socket. The factory's `do_stop` runs from the loop: at once
     /// when the reactor itself stops the port (`from_loop`), soon after otherwise.
     pub(crate) fn stop_listener(&self, key: Key, from_loop: bool) {
-        let Some(mut listener) = self.inner.listeners.borrow_mut().remove(key) else {
+        let Some(mut listener) = self.core.listeners.ports.borrow_mut().remove(key) else {
             return;
         };
-        let _ = self.inner.registry.deregister(&mut listener.socket);
+        let _ = self.core.io.registry().deregister(&mut listener.socket);
         if let Some(retry) = listener.retry.take() {
             let _ = retry.cancel();
         }
@@ -208,27 +262,56 @@ impl Reactor {
         }
     }
 
-    pub(crate) fn accept_ready(&self, index: usize) {
-        let key = match self.inner.listeners.borrow().get_by_index(index) {
+    /// A listening port is readable: accept its fair share of connections.
+    pub(crate) fn accept_ready(&self, key: Key) {
+        match self.core.listeners.ports.borrow().get(key) {
             // While backing off, new connections wait in the backlog for the retry.
-            Some((key, listener)) if listener.retry.is_none() => key,
+            Some(listener) if listener.retry.is_none() => {}
             _ => return,
-        };
-        self.accept_all(key);
+        }
+        self.accept_some(key);
     }
 
-    fn accept_all(&self, key: Key) {
-        loop {
+    /// Accepts from the ports queued for another round.
+    pub(crate) fn accept_again(&self) {
+        let keys = std::mem::take(&mut *self.core.listeners.again.borrow_mut());
+        for key in keys {
+            self.accept_some(key);
+        }
+    }
+
+    /// A descriptor was closed: a port that ran out of descriptors retries at once (on
+    /// the next iteration) instead of waiting out its backoff.
+    pub(crate) fn descriptor_freed(&self) {
+        let listeners = &self.core.listeners;
+        if listeners.starved.borrow().is_empty() {
+            return;
+        }
+        let starved = std::mem::take(&mut *listeners.starved.borrow_mut());
+        let mut ports = listeners.ports.borrow_mut();
+        for key in starved {
+            let Some(listener) = ports.get_mut(key) else {
+                continue;
+            };
+            if let Some(retry) = listener.retry.take() {
+                let _ = retry.cancel();
+                listeners.again.borrow_mut().push(key);
+            }
+        }
+    }
+
+    fn accept_some(&self, key: Key) {
+        for _ in 0..MAX_ACCEPTS_PER_EVENT {
             let (result, factory) = {
-                let listeners = self.inner.listeners.borrow();
-                let Some(listener) = listeners.get(key) else {
+                let ports = self.core.listeners.ports.borrow();
+                let Some(listener) = ports.get(key) else {
                     return;
                 };
                 (listener.socket.accept(), listener.factory.clone())
             };
             match result {
                 Ok((stream, peer)) => {
-                    if let Some(l) = self.inner.listeners.borrow_mut().get_mut(key) {
+                    if let Some(l) = self.core.listeners.ports.borrow_mut().get_mut(key) {
                         l.backoff = Duration::ZERO;
                     }
                     self.accept_one(stream, peer, &*factory);
@@ -242,13 +325,15 @@ impl Reactor {
                 Err(err) => return self.accept_failed(key, err),
             }
         }
+        // A fair share accepted and maybe more waiting: the edge will not come again.
+        self.core.listeners.again.borrow_mut().push(key);
     }
 
-    /// Logs the error and tries again later, backing off while it keeps failing: never
-    /// spins on EMFILE.
+    /// Logs the error and tries again later, backing off while it keeps failing (never
+    /// spins on EMFILE), or as soon as a descriptor is freed.
     fn accept_failed(&self, key: Key, err: io::Error) {
-        let mut listeners = self.inner.listeners.borrow_mut();
-        let Some(listener) = listeners.get_mut(key) else {
+        let mut ports = self.core.listeners.ports.borrow_mut();
+        let Some(listener) = ports.get_mut(key) else {
             return;
         };
         listener.backoff = (listener.backoff * 2).clamp(MIN_ACCEPT_BACKOFF, MAX_ACCEPT_BACKOFF);
@@ -258,15 +343,21 @@ impl Reactor {
         } else {
             tracing::error!(addr = ?addr, %err, retry_in = ?listener.backoff, "accept failed");
         }
+        let mut starved = self.core.listeners.starved.borrow_mut();
+        if !starved.contains(&key) {
+            starved.push(key);
+        }
         let me = self.clone();
         listener.retry = Some(self.call_later(listener.backoff, move || {
-            if let Some(l) = me.inner.listeners.borrow_mut().get_mut(key) {
+            if let Some(l) = me.core.listeners.ports.borrow_mut().get_mut(key) {
                 l.retry = None;
             }
-            me.accept_all(key);
+            me.accept_some(key);
         }));
     }
 
+    /// Registers an accepted socket, then builds its protocol: a protocol exists only for
+    /// a connection the loop will drive, so it always gets `connection_made` first.
     fn accept_one(&self, stream: mio::net::TcpStream, peer: SocketAddr, factory: &dyn AnyFactory) {
         let _ = stream.set_nodelay(true);
         let host = match stream.local_addr() {
@@ -275,34 +366,30 @@ impl Reactor {
                 return tracing::warn!(%peer, %err, "accepted a socket that is already gone")
             }
         };
-        let conn = Conn::new(stream, Some(peer), Owner::Server, false);
-        let key = self
-            .inner
-            .conns
-            .borrow_mut()
-            .insert_with(|key| ConnCell::new(key, conn));
-        let Some(cell) = self.cell(key) else {
-            return;
-        };
-        let transport =
-            Transport::stream(StreamHandle::new(self.clone(), cell.clone(), host, peer));
-        let Some(driver) = factory.build(peer, transport, self.inner.scheduler.clone()) else {
-            tracing::debug!(%peer, "factory refused the connection");
-            self.discard_conn(key);
-            return;
-        };
-        *cell.driver.borrow_mut() = driver;
-        let registered = self.register_conn(key, &mut cell.conn.borrow_mut());
-        if let Err(err) = registered {
+        let streams = &self.core.streams;
+        let key = streams.next_key();
+        let mut source = Box::new(TcpSource::new(stream));
+        if let Err(err) = source.register(self.core.io.registry(), token::stream(key)) {
             tracing::error!(%peer, %err, "could not poll an accepted connection");
-            return self.finalize(
-                key,
-                Failure::new(crate::error::ConnectionLost {
-                    os_error: Some(err),
-                }),
-            );
+            drop(source);
+            return self.descriptor_freed();
         }
-        if let Err(reason) = cell.with_driver(|d| d.connection_made()) {
+        let cell = streams.insert(
+            host.into(),
+            peer.into(),
+            StreamConn::new(source, None, false),
+        );
+        let transport = Transport::stream(StreamHandle::new(self.clone(), cell.clone()));
+        let Some(protocol) = factory.build(
+            Address::Tcp(peer),
+            transport,
+            self.core.timers.scheduler().clone(),
+        ) else {
+            tracing::debug!(%peer, "factory refused the connection");
+            return self.discard_stream(key);
+        };
+        cell.set_protocol(protocol);
+        if let Err(reason) = cell.with_protocol(|p| p.connection_made()) {
             self.abort_for_panic(key, reason);
         }
     }

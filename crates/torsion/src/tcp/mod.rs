@@ -1,15 +1,13 @@
-//! TCP: listening ports, outgoing connections, and the connection itself.
+//! TCP: listening ports, outgoing connections, and TCP's own side of a stream connection.
+//! The connection's state machine is the stream engine's ([`crate::stream`]).
 
-mod conn;
 mod connector;
-mod io;
 mod listener;
 mod shared_port;
-mod stream_handle;
+mod source;
 
-pub(crate) use conn::ConnCell;
 pub use connector::{ConnectOptions, Connector, Destination};
-pub(crate) use listener::Listener;
+pub(crate) use listener::Listeners;
 pub use listener::{ListenOptions, ListeningPort};
 pub use shared_port::SharedPort;
-pub(crate) use stream_handle::StreamHandle;
+pub(crate) use source::TcpSource;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::StringTransport;
-use crate::protocol::{Driver, ProtocolDriver};
+use crate::protocol::{BoundProtocol, DynProtocol};
 use crate::time::ReactorTime;
 use crate::{Failure, Protocol, Transport};
 
@@ -35,7 +35,7 @@ use crate::{Failure, Protocol, Transport};
 /// assert_eq!(st.value(), b"ping");
 /// ```
 pub struct ProtocolHarness<P: Protocol> {
-    driver: Rc<RefCell<Driver<P>>>,
+    driver: Rc<RefCell<BoundProtocol<P>>>,
     transport: StringTransport,
 }
 
@@ -51,7 +51,7 @@ impl<P: Protocol> ProtocolHarness<P> {
         transport: &StringTransport,
         clock: &impl ReactorTime,
     ) -> Result<Self, Failure> {
-        let driver = Driver::new(protocol, transport.transport(), clock.scheduler());
+        let driver = BoundProtocol::new(protocol, transport.transport(), clock.scheduler());
         let harness = ProtocolHarness {
             driver,
             transport: transport.clone(),
@@ -108,12 +108,12 @@ impl<P: Protocol> ProtocolHarness<P> {
 
     /// The protocol, to inspect its state.
     pub fn protocol(&self) -> Ref<'_, P> {
-        Ref::map(self.driver.borrow(), |d| &d.protocol)
+        Ref::map(self.driver.borrow(), |d| d.protocol())
     }
 
     /// The protocol, to change its state.
     pub fn protocol_mut(&self) -> RefMut<'_, P> {
-        RefMut::map(self.driver.borrow_mut(), |d| &mut d.protocol)
+        RefMut::map(self.driver.borrow_mut(), |d| d.protocol_mut())
     }
 
     /// The transport the protocol writes to.

@@ -13,7 +13,7 @@ use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
 use crate::reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
 use crate::time::{Clock, ReactorTime, Scheduler};
-use crate::{ClientFactory, ConnectOptions, Destination, Factory, Failure, ListenOptions};
+use crate::{Address, ClientFactory, ConnectOptions, Destination, Factory, Failure, ListenOptions};
 
 /// The first port number handed out when port 0 is asked for.
 const FIRST_MADE_UP_PORT: u16 = 40000;
@@ -178,7 +178,7 @@ pub enum TcpEvent {
     },
 }
 
-type Builder<P> = Box<dyn Fn(SocketAddr) -> Option<P>>;
+type Builder<P> = Box<dyn Fn(Address) -> Option<P>>;
 
 /// A factory kept by type-erased handles, with typed ways back to it.
 struct ErasedFactory {
@@ -218,7 +218,7 @@ impl ErasedFactory {
         self.factory.clone().downcast::<RefCell<F>>().ok()
     }
 
-    fn build_protocol<P: 'static>(&self, addr: SocketAddr) -> Option<P> {
+    fn build_protocol<P: 'static>(&self, addr: Address) -> Option<P> {
         let Some(builder) = self.builder.downcast_ref::<Builder<P>>() else {
             panic!(
                 "the recorded factory {} builds {}, not {}",
@@ -258,7 +258,7 @@ struct ServerShared {
 /// struct Counting { built: usize }
 /// impl Factory for Counting {
 ///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
 ///         self.built += 1;
 ///         Some(Quiet)
 ///     }
@@ -306,8 +306,8 @@ impl TcpServerRecord {
     /// If the factory builds another protocol type than `P` (the message names both), if
     /// the factory is borrowed (through [`factory`](TcpServerRecord::factory)) during
     /// the call, or if its `build_protocol` panics.
-    pub fn build_protocol<P: 'static>(&self, peer: SocketAddr) -> Option<P> {
-        self.shared.factory.build_protocol(peer)
+    pub fn build_protocol<P: 'static>(&self, peer: impl Into<Address>) -> Option<P> {
+        self.shared.factory.build_protocol(peer.into())
     }
 
     /// The address the port got (the interface and port asked for, or a made-up port for
@@ -360,7 +360,7 @@ struct ClientShared {
 /// struct Once;
 /// impl ClientFactory for Once {
 ///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
 ///         Some(Quiet)
 ///     }
 /// }
@@ -400,8 +400,8 @@ impl TcpClientRecord {
     /// # Panics
     ///
     /// As [`TcpServerRecord::build_protocol`].
-    pub fn build_protocol<P: 'static>(&self, peer: SocketAddr) -> Option<P> {
-        self.shared.factory.build_protocol(peer)
+    pub fn build_protocol<P: 'static>(&self, peer: impl Into<Address>) -> Option<P> {
+        self.shared.factory.build_protocol(peer.into())
     }
 
     /// The connector `connect_tcp` returned.
@@ -523,7 +523,7 @@ impl fmt::Debug for MemoryPort {
 /// struct Once;
 /// impl ClientFactory for Once {
 ///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Quiet> {
+///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
 ///         Some(Quiet)
 ///     }
 /// }

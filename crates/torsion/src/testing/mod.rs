@@ -10,5 +10,4 @@ pub use harness::ProtocolHarness;
 pub use memory_reactor::{
     MemoryConnector, MemoryPort, MemoryReactor, TcpClientRecord, TcpEvent, TcpServerRecord,
 };
-pub(crate) use string_transport::MemoryState;
 pub use string_transport::StringTransport;

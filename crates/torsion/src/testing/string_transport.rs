@@ -2,62 +2,108 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
 use crate::error::ProducerAlreadyRegistered;
 use crate::producer::SharedProducer;
-use crate::{Failure, Transport};
+use crate::{Address, Failure, Transport, TransportBackend};
 
 /// The state behind a memory transport.
-pub(crate) struct MemoryState {
+struct MemoryState {
     written: Vec<u8>,
-    pub(crate) connected: bool,
-    pub(crate) disconnecting: bool,
+    connected: bool,
+    disconnecting: bool,
     aborted: bool,
     write_shut: bool,
-    pub(crate) host: SocketAddr,
-    pub(crate) peer: SocketAddr,
-    pub(crate) nodelay: bool,
-    pub(crate) keepalive: bool,
-    pub(crate) producer: Option<(SharedProducer, bool)>,
-    pub(crate) producer_state: &'static str,
+    host: Address,
+    peer: Address,
+    nodelay: bool,
+    keepalive: bool,
+    producer: Option<(SharedProducer, bool)>,
+    producer_state: &'static str,
 }
 
-impl MemoryState {
-    pub(crate) fn write(&mut self, data: &[u8]) {
-        if self.connected && !self.write_shut && !self.aborted {
-            self.written.extend_from_slice(data);
+/// The [`TransportBackend`] of a [`StringTransport`]: it is served like any transport a
+/// user could write.
+struct MemoryBackend {
+    state: RefCell<MemoryState>,
+}
+
+impl TransportBackend for MemoryBackend {
+    fn write(&self, data: &[u8]) {
+        let mut st = self.state.borrow_mut();
+        if st.connected && !st.write_shut && !st.aborted {
+            st.written.extend_from_slice(data);
         }
     }
 
-    pub(crate) fn lose_connection(&mut self) {
-        self.disconnecting = true;
+    fn lose_connection(&self) {
+        self.state.borrow_mut().disconnecting = true;
     }
 
-    pub(crate) fn abort_connection(&mut self) {
-        self.disconnecting = true;
-        self.aborted = true;
+    fn abort_connection(&self) {
+        let mut st = self.state.borrow_mut();
+        st.disconnecting = true;
+        st.aborted = true;
     }
 
-    pub(crate) fn lose_write_connection(&mut self) {
-        self.write_shut = true;
+    fn lose_write_connection(&self) {
+        self.state.borrow_mut().write_shut = true;
     }
 
-    pub(crate) fn buffered(&self) -> usize {
-        0
+    fn get_peer(&self) -> Address {
+        self.state.borrow().peer.clone()
     }
 
-    pub(crate) fn register_producer(
-        &mut self,
-        producer: SharedProducer,
-        streaming: bool,
-    ) -> Result<(), Failure> {
-        if self.producer.is_some() {
+    fn get_host(&self) -> Address {
+        self.state.borrow().host.clone()
+    }
+
+    fn connected(&self) -> bool {
+        self.state.borrow().connected
+    }
+
+    fn disconnecting(&self) -> bool {
+        self.state.borrow().disconnecting
+    }
+
+    fn set_tcp_nodelay(&self, enabled: bool) -> io::Result<()> {
+        self.state.borrow_mut().nodelay = enabled;
+        Ok(())
+    }
+
+    fn set_tcp_keepalive(&self, enabled: bool) -> io::Result<()> {
+        self.state.borrow_mut().keepalive = enabled;
+        Ok(())
+    }
+
+    fn pause_producing(&self) {
+        self.state.borrow_mut().producer_state = "paused";
+    }
+
+    fn resume_producing(&self) {
+        self.state.borrow_mut().producer_state = "producing";
+    }
+
+    fn stop_producing(&self) {
+        let mut st = self.state.borrow_mut();
+        st.producer_state = "stopped";
+        st.disconnecting = true;
+    }
+
+    fn register_producer(&self, producer: SharedProducer, streaming: bool) -> Result<(), Failure> {
+        let mut st = self.state.borrow_mut();
+        if st.producer.is_some() {
             return Err(Failure::new(ProducerAlreadyRegistered));
         }
-        self.producer = Some((producer, streaming));
+        st.producer = Some((producer, streaming));
         Ok(())
+    }
+
+    fn unregister_producer(&self) {
+        self.state.borrow_mut().producer = None;
     }
 }
 
@@ -84,7 +130,7 @@ impl MemoryState {
 /// ```
 #[derive(Clone)]
 pub struct StringTransport {
-    state: Rc<RefCell<MemoryState>>,
+    backend: Rc<MemoryBackend>,
 }
 
 impl Default for StringTransport {
@@ -97,94 +143,100 @@ impl StringTransport {
     /// A connected transport between 127.0.0.1:12345 (host) and 127.0.0.1:54321 (peer).
     pub fn new() -> StringTransport {
         StringTransport::with_addresses(
-            ([127, 0, 0, 1], 12345).into(),
-            ([127, 0, 0, 1], 54321).into(),
+            SocketAddr::from(([127, 0, 0, 1], 12345)),
+            SocketAddr::from(([127, 0, 0, 1], 54321)),
         )
     }
 
-    /// A connected transport with the given addresses.
-    pub fn with_addresses(host: SocketAddr, peer: SocketAddr) -> StringTransport {
+    /// A connected transport with the given addresses (a `SocketAddr` is a TCP address).
+    pub fn with_addresses(host: impl Into<Address>, peer: impl Into<Address>) -> StringTransport {
         StringTransport {
-            state: Rc::new(RefCell::new(MemoryState {
-                written: Vec::new(),
-                connected: true,
-                disconnecting: false,
-                aborted: false,
-                write_shut: false,
-                host,
-                peer,
-                nodelay: true,
-                keepalive: false,
-                producer: None,
-                producer_state: "producing",
-            })),
+            backend: Rc::new(MemoryBackend {
+                state: RefCell::new(MemoryState {
+                    written: Vec::new(),
+                    connected: true,
+                    disconnecting: false,
+                    aborted: false,
+                    write_shut: false,
+                    host: host.into(),
+                    peer: peer.into(),
+                    nodelay: true,
+                    keepalive: false,
+                    producer: None,
+                    producer_state: "producing",
+                }),
+            }),
         }
+    }
+
+    fn state(&self) -> std::cell::Ref<'_, MemoryState> {
+        self.backend.state.borrow()
     }
 
     /// The [`Transport`] a protocol writes to.
     pub fn transport(&self) -> Transport {
-        Transport::memory(self.state.clone())
+        Transport::new(self.backend.clone())
     }
 
     /// Everything written so far.
     pub fn value(&self) -> Vec<u8> {
-        self.state.borrow().written.clone()
+        self.state().written.clone()
     }
 
     /// Everything written so far, as text (lossy UTF-8).
     pub fn value_str(&self) -> String {
-        String::from_utf8_lossy(&self.state.borrow().written).into_owned()
+        String::from_utf8_lossy(&self.state().written).into_owned()
     }
 
     /// Forgets what was written.
     pub fn clear(&self) {
-        self.state.borrow_mut().written.clear();
+        self.backend.state.borrow_mut().written.clear();
     }
 
     /// Whether `lose_connection` or `abort_connection` was called.
     pub fn disconnecting(&self) -> bool {
-        self.state.borrow().disconnecting
+        self.state().disconnecting
     }
 
     /// Whether `abort_connection` was called (or a callback panicked).
     pub fn aborted(&self) -> bool {
-        self.state.borrow().aborted
+        self.state().aborted
     }
 
     /// Whether `lose_write_connection` was called.
     pub fn write_shut(&self) -> bool {
-        self.state.borrow().write_shut
+        self.state().write_shut
     }
 
     /// Whether the transport still counts as connected (until the harness delivers
     /// `connection_lost`).
     pub fn connected(&self) -> bool {
-        self.state.borrow().connected
+        self.state().connected
     }
 
     pub(crate) fn set_connected(&self, connected: bool) {
-        self.state.borrow_mut().connected = connected;
+        self.backend.state.borrow_mut().connected = connected;
     }
 
     /// The producer registered on this transport and whether it is streaming.
     pub fn producer(&self) -> Option<(SharedProducer, bool)> {
-        self.state.borrow().producer.clone()
+        self.state().producer.clone()
     }
 
     /// `"producing"`, `"paused"` or `"stopped"`: what was last asked of the transport as a
     /// producer.
     pub fn producer_state(&self) -> &'static str {
-        self.state.borrow().producer_state
+        self.state().producer_state
     }
 
     /// Whether TCP_NODELAY was last set on (`true` by default).
     pub fn nodelay(&self) -> bool {
-        self.state.borrow().nodelay
+        self.state().nodelay
     }
 
     /// Whether keepalive was last set on.
     pub fn keepalive(&self) -> bool {
-        self.state.borrow().keepalive
+        self.state().keepalive
     }
 }
 

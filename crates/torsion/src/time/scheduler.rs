@@ -32,6 +32,11 @@ pub trait ReactorTime {
     fn call_later<F: FnOnce() + 'static>(&self, delay: Duration, f: F) -> DelayedCall {
         self.scheduler().call_later(delay, f)
     }
+
+    /// Every call still pending, in no particular order (Twisted's `getDelayedCalls`).
+    fn get_delayed_calls(&self) -> Vec<DelayedCall> {
+        TimeCore::pending(&self.scheduler().core)
+    }
 }
 
 /// A handle to one timer queue and the clock that drives it.

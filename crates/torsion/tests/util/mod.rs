@@ -401,7 +401,7 @@ impl RecordingClientFactory {
 impl ClientFactory for RecordingClientFactory {
     type Protocol = Recorder;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Recorder> {
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Recorder> {
         self.record.push("build_protocol");
         let mut p = Recorder::new(&self.record);
         p.greeting = self.greeting.clone();

@@ -55,7 +55,7 @@ struct ChatServer {
 impl Factory for ChatServer {
     type Protocol = Spreader;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Spreader> {
+    fn build_protocol(&mut self, _addr: crate::Address) -> Option<Spreader> {
         Some(Spreader {
             room: self.room.clone(),
         })
@@ -97,7 +97,7 @@ struct ChatClient {
 impl ClientFactory for ChatClient {
     type Protocol = Talker;
 
-    fn build_protocol(&mut self, _addr: SocketAddr) -> Option<Talker> {
+    fn build_protocol(&mut self, _addr: crate::Address) -> Option<Talker> {
         Some(Talker {
             heard: self.heard.clone(),
         })
@@ -161,7 +161,7 @@ fn peer(n: u16) -> SocketAddr {
 }
 
 fn transport_from(n: u16) -> StringTransport {
-    StringTransport::with_addresses(([127, 0, 0, 1], 8006).into(), peer(n))
+    StringTransport::with_addresses(SocketAddr::from(([127, 0, 0, 1], 8006)), peer(n))
 }
 
 #[test]
@@ -409,8 +409,8 @@ fn building_the_wrong_protocol_type_panics_with_both_names() {
 fn a_refusing_closure_factory_builds_none() {
     let reactor = MemoryReactor::new();
     reactor
-        .listen_tcp(7, |addr: SocketAddr| {
-            (addr.port() != 666).then_some(Talker {
+        .listen_tcp(7, |addr: crate::Address| {
+            (addr.port() != Some(666)).then_some(Talker {
                 heard: Rc::default(),
             })
         })

@@ -1,11 +1,12 @@
-//! [`StreamHandle`]: how a [`Transport`](crate::Transport) reaches its TCP connection.
+//! [`StreamHandle`]: how a [`Transport`](crate::Transport) reaches its stream connection.
 
 use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::conn::{closed, flag, Conn, ConnCell, ProducerSlot};
+use super::conn::{closed, BuildProtocol, PendingSwitch, ProducerSlot, StreamCell, StreamConn};
+use super::flags;
+use crate::address::Address;
 use crate::error::ProducerAlreadyRegistered;
 use crate::producer::SharedProducer;
 use crate::time::ReactorTime;
@@ -15,47 +16,36 @@ use crate::{Failure, Reactor};
 #[derive(Clone)]
 pub(crate) struct StreamHandle {
     reactor: Reactor,
-    cell: Rc<ConnCell>,
-    host: SocketAddr,
-    peer: SocketAddr,
+    cell: Rc<StreamCell>,
 }
 
 impl StreamHandle {
-    pub(crate) fn new(
-        reactor: Reactor,
-        cell: Rc<ConnCell>,
-        host: SocketAddr,
-        peer: SocketAddr,
-    ) -> StreamHandle {
-        StreamHandle {
-            reactor,
-            cell,
-            host,
-            peer,
-        }
+    pub(crate) fn new(reactor: Reactor, cell: Rc<StreamCell>) -> StreamHandle {
+        StreamHandle { reactor, cell }
     }
 
     /// Runs `f` on the connection unless it is closed.
-    fn with_conn<R>(&self, f: impl FnOnce(&Reactor, &mut Conn) -> R) -> Option<R> {
-        let Ok(mut conn) = self.cell.conn.try_borrow_mut() else {
+    fn with_conn<R>(&self, f: impl FnOnce(&Reactor, &mut StreamConn) -> R) -> Option<R> {
+        let Ok(mut conn) = self.cell.conn().try_borrow_mut() else {
             busy();
             return None;
         };
-        if conn.has(flag::CLOSED) {
+        if conn.has(flags::CLOSED) {
             return None;
         }
         Some(f(&self.reactor, &mut conn))
     }
 
+    #[inline(always)]
     pub(crate) fn write(&self, data: &[u8]) {
         // Not `with_conn`: a closed connection refuses writes anyway.
-        let Ok(mut conn) = self.cell.conn.try_borrow_mut() else {
+        let Ok(mut conn) = self.cell.conn().try_borrow_mut() else {
             return busy();
         };
-        if !conn.has(flag::REFUSES_WRITES) && !data.is_empty() {
+        if !conn.has(flags::REFUSES_WRITES) && !data.is_empty() {
             conn.append(data);
             // While its reads are delivered, the loop flushes what it finds buffered.
-            if !conn.has(flag::READING) {
+            if !conn.has(flags::READING) {
                 self.reactor.mark_dirty(&self.cell, &mut conn);
             }
         }
@@ -63,7 +53,7 @@ impl StreamHandle {
 
     pub(crate) fn lose_connection(&self) {
         self.with_conn(|r, conn| {
-            conn.set(flag::DISCONNECTING);
+            conn.set(flags::DISCONNECTING);
             r.mark_dirty(&self.cell, conn);
         });
     }
@@ -77,22 +67,26 @@ impl StreamHandle {
 
     pub(crate) fn lose_write_connection(&self) {
         self.with_conn(|r, conn| {
-            conn.set(flag::SHUTDOWN_REQUESTED);
+            conn.set(flags::SHUTDOWN_REQUESTED);
             r.mark_dirty(&self.cell, conn);
         });
     }
 
-    pub(crate) fn addresses(&self) -> (SocketAddr, SocketAddr) {
-        (self.host, self.peer)
+    pub(crate) fn host(&self) -> Address {
+        self.cell.host().clone()
+    }
+
+    pub(crate) fn peer(&self) -> Address {
+        self.cell.peer().clone()
     }
 
     pub(crate) fn connected(&self) -> bool {
-        self.with_conn(|_, conn| !conn.has(flag::CONNECTING))
+        self.with_conn(|_, conn| !conn.has(flags::CONNECTING))
             .unwrap_or(false)
     }
 
     pub(crate) fn disconnecting(&self) -> bool {
-        self.with_conn(|_, conn| conn.has(flag::DISCONNECTING | flag::CLOSING))
+        self.with_conn(|_, conn| conn.has(flags::DISCONNECTING | flags::CLOSING))
             .unwrap_or(false)
     }
 
@@ -101,37 +95,39 @@ impl StreamHandle {
     }
 
     pub(crate) fn set_nodelay(&self, enabled: bool) -> io::Result<()> {
-        self.with_conn(|_, conn| conn.socket()?.set_nodelay(enabled))
-            .unwrap_or_else(not_connected)
+        self.with_conn(|_, conn| conn.source()?.set_nodelay(enabled))
+            .unwrap_or_else(|| Err(closed()))
     }
 
     pub(crate) fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
-        self.with_conn(|_, conn| socket2::SockRef::from(conn.socket()?).set_keepalive(enabled))
-            .unwrap_or_else(not_connected)
+        self.with_conn(|_, conn| conn.source()?.set_keepalive(enabled))
+            .unwrap_or_else(|| Err(closed()))
     }
 
     pub(crate) fn set_watermarks(&self, high: usize, low: usize) {
         self.with_conn(|r, conn| {
-            conn.high_water = high;
-            conn.low_water = low;
+            conn.set_watermarks(high, low);
             r.mark_dirty(&self.cell, conn);
         });
     }
 
     pub(crate) fn set_hard_limit(&self, limit: usize) {
-        self.with_conn(|_, conn| conn.hard_limit = limit);
+        self.with_conn(|r, conn| {
+            conn.set_hard_limit(limit);
+            r.mark_dirty(&self.cell, conn);
+        });
     }
 
     pub(crate) fn set_user_paused(&self, paused: bool) {
-        let key = self.cell.key;
+        let key = self.cell.key();
         self.with_conn(|r, conn| {
             if paused {
-                conn.set(flag::USER_PAUSED);
+                conn.set(flags::USER_PAUSED);
             } else {
-                conn.clear(flag::USER_PAUSED);
+                conn.clear(flags::USER_PAUSED);
             }
             if conn.may_read() {
-                r.inner.resumed.borrow_mut().push(key);
+                r.core.streams.push_resumed(key);
             }
         });
     }
@@ -171,6 +167,19 @@ impl StreamHandle {
         self.with_conn(|_, conn| conn.set_producer(None));
     }
 
+    /// Asks the loop to replace the protocol once the current callback returns.
+    pub(crate) fn switch_protocol(
+        &self,
+        build: BuildProtocol,
+        unprocessed: Vec<u8>,
+    ) -> io::Result<()> {
+        self.with_conn(|r, conn| {
+            conn.request_switch(PendingSwitch { build, unprocessed });
+            r.mark_dirty(&self.cell, conn);
+        })
+        .ok_or_else(closed)
+    }
+
     pub(crate) fn reactor(&self) -> Reactor {
         self.reactor.clone()
     }
@@ -183,8 +192,4 @@ impl StreamHandle {
 #[cold]
 fn busy() {
     tracing::error!("transport used while the reactor was busy with it; ignored");
-}
-
-fn not_connected<T>() -> io::Result<T> {
-    Err(closed())
 }

@@ -1,0 +1,183 @@
+//! The read path: a readiness event → `read` → the protocol's `data_received`.
+
+use std::rc::Rc;
+
+use mio::event::Event;
+
+use super::conn::{ReadOutcome, StreamCell, StreamConn};
+use super::flags;
+use crate::error::ConnectionDone;
+use crate::slab::Key;
+use crate::{Failure, Reactor};
+
+/// Reads per readiness event before yielding to other connections.
+const MAX_READS_PER_EVENT: usize = 16;
+
+impl Reactor {
+    /// Handles a readiness event for stream `key`; the first read happens under the same
+    /// borrow that records the event, as it is the common case. `buf` is the reactor's
+    /// read buffer. An event for a connection that closed (and whose slot was reused) in
+    /// the same batch finds no connection: the key carries the slot's generation.
+    #[inline(always)]
+    pub(crate) fn stream_ready(&self, key: Key, event: &Event, buf: &mut [u8]) {
+        let Some(cell) = self.core.streams.get(key) else {
+            return;
+        };
+        let got = {
+            let mut conn = cell.conn().borrow_mut();
+            // The common edge: data arrived on an open, writable connection.
+            if event.is_readable()
+                && !(event.is_read_closed() || event.is_error())
+                && conn.flags() & (flags::WRITABLE | flags::PRODUCER) == flags::WRITABLE
+            {
+                conn.set(flags::READ_READY);
+            } else {
+                self.note_event(&cell, &mut conn, event);
+            }
+            if !conn.may_read() {
+                if conn.has(flags::CONNECTING) {
+                    drop(conn);
+                    self.connect_ready(&cell, buf);
+                }
+                return;
+            }
+            conn.read_into(buf)
+        };
+        if self.deliver(&cell, got, buf) {
+            self.read_loop(&cell, buf, MAX_READS_PER_EVENT - 1);
+        }
+        self.reads_ended(cell);
+    }
+
+    /// A connecting stream's descriptor became ready: its opener finds out whether it
+    /// connected; if it did, whatever arrived with the connect is read.
+    #[cold]
+    fn connect_ready(&self, cell: &Rc<StreamCell>, buf: &mut [u8]) {
+        let opener = cell.conn().borrow().opener();
+        if let Some(opener) = opener {
+            opener.connect_ready(self, cell);
+        }
+        self.do_read(cell.key(), buf);
+    }
+
+    /// Records what any other readiness event says.
+    #[inline(never)]
+    fn note_event(&self, cell: &Rc<StreamCell>, conn: &mut StreamConn, event: &Event) {
+        let hup = event.is_read_closed() || event.is_error();
+        if event.is_readable() || hup {
+            conn.set(flags::READ_READY);
+        }
+        if hup {
+            conn.set(flags::READ_HUP);
+        }
+        // Every edge reports writability; only a change (or a pull producer waiting for
+        // it) needs the flush.
+        if (event.is_writable() || event.is_error())
+            && (!conn.has(flags::WRITABLE) || conn.has(flags::PRODUCER))
+        {
+            conn.set(flags::WRITABLE);
+            if conn.buffered() > 0 || conn.has(flags::PRODUCER) {
+                self.mark_dirty(cell, conn);
+            }
+        }
+    }
+
+    /// Reads until the descriptor is drained (or a fair share is read), handing each
+    /// chunk to the protocol.
+    pub(crate) fn do_read(&self, key: Key, buf: &mut [u8]) {
+        let Some(cell) = self.core.streams.get(key) else {
+            return;
+        };
+        self.read_loop(&cell, buf, MAX_READS_PER_EVENT);
+        self.reads_ended(cell);
+    }
+
+    /// Lists the connection for the loop's flush if its protocol wrote (or closed) while
+    /// its reads were delivered. The flush waits for the end of the iteration, with every
+    /// other connection's: sending as each connection is read costs the kernel a wake-up
+    /// of the peer per send, and more than it saves here.
+    #[inline(always)]
+    fn reads_ended(&self, cell: Rc<StreamCell>) {
+        let dirty = {
+            let mut conn = cell.conn().borrow_mut();
+            conn.clear(flags::READING);
+            let dirty = conn.has(flags::IN_DIRTY) || conn.has_unsent();
+            if dirty {
+                conn.set(flags::IN_DIRTY);
+            }
+            dirty
+        };
+        if dirty {
+            self.core.streams.push_dirty(cell);
+        }
+    }
+
+    fn read_loop(&self, cell: &StreamCell, buf: &mut [u8], budget: usize) {
+        for _ in 0..budget {
+            let got = {
+                let mut conn = cell.conn().borrow_mut();
+                if !conn.may_read() {
+                    return;
+                }
+                conn.read_into(buf)
+            };
+            if !self.deliver(cell, got, buf) {
+                return;
+            }
+        }
+        // Still readable after a fair share (or always ready): come back next iteration.
+        if cell.conn().borrow().may_read() {
+            self.core.streams.push_resumed(cell.key());
+        }
+    }
+
+    /// Hands one read's outcome to the protocol; returns whether to read again.
+    #[inline(always)]
+    fn deliver(&self, cell: &StreamCell, got: ReadOutcome, buf: &[u8]) -> bool {
+        match got {
+            ReadOutcome::Bytes { n, more } => {
+                if let Err(reason) = cell.with_protocol(|p| p.data_received(&buf[..n])) {
+                    self.abort_for_panic(cell.key(), reason);
+                    return false;
+                }
+                more
+            }
+            ReadOutcome::Eof => {
+                self.read_eof(cell);
+                false
+            }
+            ReadOutcome::Nothing { retry } => retry,
+            ReadOutcome::Failed(err) => {
+                self.close_stream(cell.key(), super::lost(err));
+                false
+            }
+        }
+    }
+
+    fn read_eof(&self, cell: &StreamCell) {
+        let write_shut = {
+            let mut conn = cell.conn().borrow_mut();
+            conn.set(flags::READ_EOF);
+            conn.clear(flags::READ_READY);
+            conn.has(flags::WRITE_SHUT)
+        };
+        if write_shut {
+            return self.close_stream(cell.key(), Failure::new(ConnectionDone));
+        }
+        if let Err(reason) = cell.with_protocol(|p| p.read_connection_lost()) {
+            self.abort_for_panic(cell.key(), reason);
+        }
+    }
+
+    /// Reads the connections that need no event: resumed, cut short, always ready.
+    pub(crate) fn read_resumed(&self) {
+        let keys = self.core.streams.take_resumed();
+        if keys.is_empty() {
+            return;
+        }
+        let mut buf = self.core.streams.read_buf();
+        for key in keys {
+            self.do_read(key, &mut buf);
+        }
+    }
+}
