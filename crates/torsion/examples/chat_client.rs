@@ -12,6 +12,9 @@ use std::time::Duration;
 use clap::Parser;
 use torsion::{ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Connects to a chat server and says hello after every message it gets.
 #[derive(Parser)]
 struct Args {
@@ -100,9 +103,7 @@ impl ClientFactory for ChatClientFactory {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let factory = ChatClientFactory {

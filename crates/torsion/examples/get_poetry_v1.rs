@@ -19,6 +19,8 @@ use poetry::{print_summary, Address};
 use torsion::error::{ConnectionDone, ConnectionLost};
 use torsion::{Failure, FileDescriptor, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
 #[path = "support/poetry.rs"]
 mod poetry;
 
@@ -106,9 +108,7 @@ fn connect(address: &Address) -> io::Result<(SocketAddr, TcpStream)> {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let start = Instant::now();
     let reactor = Reactor::new()?;

@@ -16,6 +16,8 @@ use clap::Parser;
 use poetry::{print_summary, Address};
 use torsion::{ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
 #[path = "support/poetry.rs"]
 mod poetry;
 
@@ -97,9 +99,7 @@ impl ClientFactory for PoetryClientFactory {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let start = Instant::now();
     let reactor = Reactor::new()?;

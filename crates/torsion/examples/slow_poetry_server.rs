@@ -14,6 +14,9 @@ use std::time::Duration;
 use clap::Parser;
 use torsion::{Cx, ListenOptions, Protocol, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Serves a poem slowly.
 #[derive(Parser)]
 struct Args {
@@ -83,9 +86,7 @@ impl Protocol for PoetrySender {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let poem: Rc<[u8]> = std::fs::read(&args.poem_file)?.into();
     let num_bytes = usize::try_from(args.num_bytes).unwrap_or(usize::MAX);

@@ -33,7 +33,9 @@ pub fn example_path(name: &str) -> PathBuf {
         });
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let source = manifest_dir.join("examples").join(format!("{name}.rs"));
-    let newest = newest_mtime(&manifest_dir.join("src")).max(newest_mtime(&source));
+    let newest = newest_mtime(&manifest_dir.join("src"))
+        .max(newest_mtime(&manifest_dir.join("examples").join("support")))
+        .max(newest_mtime(&source));
     assert!(
         !newest.is_some_and(|t| t > built),
         "the example binary {} is older than its sources: run `cargo test -p torsion` to \
@@ -174,8 +176,17 @@ impl Program {
     ///
     /// After [`TIMEOUT`], or if stdout closes first, with everything printed so far.
     pub fn wait_for_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for(&self.stdout, what, pred)
+    }
+
+    /// [`wait_for_line`](Program::wait_for_line) on stderr.
+    pub fn wait_for_stderr_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for(&self.stderr, what, pred)
+    }
+
+    fn wait_for(&self, stream: &Collected, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + TIMEOUT;
-        let mut state = self.stdout.state.lock().unwrap();
+        let mut state = stream.state.lock().unwrap();
         loop {
             if let Some(line) = state.lines.iter().find(|l| pred(l)) {
                 return line.clone();
@@ -185,8 +196,7 @@ impl Program {
                 drop(state);
                 panic!("{}: never printed {what}\n{}", self.name, self.report());
             }
-            state = self
-                .stdout
+            state = stream
                 .changed
                 .wait_timeout(state, deadline - now)
                 .unwrap()
