@@ -3,9 +3,10 @@
 mod examples_util;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
-use examples_util::{connect, dead_port, poem_path, read_to_eof, Program};
+use examples_util::{connect, dead_port, poem_path, read_to_eof, Program, TIMEOUT};
 
 const POEMS: [&str; 3] = ["lighthouse.txt", "kettle.txt", "index_cards.txt"];
 
@@ -139,6 +140,52 @@ fn poetry_client_v1_downloads_every_poem_and_reports_the_dead_server() {
 #[test]
 fn poetry_client_v2_downloads_every_poem_and_reports_the_dead_server() {
     check_poetry_client("get_poetry_v2");
+}
+
+#[test]
+fn poetry_server_names_a_poem_file_it_cannot_read_and_fails() {
+    let missing = poem_path("no-such-poem.txt");
+    let mut server = Program::start(
+        "slow_poetry_server",
+        &[missing.to_str().unwrap(), "--port", "0"],
+    );
+    let (status, lines) = server.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", server.report());
+    assert!(lines.is_empty(), "it never listens: {lines:#?}");
+    let expected = format!(
+        "slow_poetry_server: cannot read poem file '{}': No such file or directory",
+        missing.display()
+    );
+    assert!(
+        server
+            .stderr_lines()
+            .iter()
+            .any(|l| l.starts_with(&expected)),
+        "{}",
+        server.report()
+    );
+}
+
+/// The README's poetry commands name poems that are in the repository.
+#[test]
+fn readme_poetry_commands_name_poems_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let prefix = "crates/torsion/examples/poetry/";
+    let poems: Vec<&str> = readme
+        .match_indices(prefix)
+        .map(|(at, _)| {
+            let rest = &readme[at..];
+            &rest[..rest.find(char::is_whitespace).unwrap_or(rest.len())]
+        })
+        .collect();
+    assert!(!poems.is_empty(), "the README names no poem");
+    for poem in poems {
+        assert!(
+            root.join(poem).is_file(),
+            "README names {poem}, which is missing"
+        );
+    }
 }
 
 #[test]
