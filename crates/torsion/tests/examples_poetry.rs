@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use examples_util::{connect, dead_port, poem_path, read_to_eof, Program, TIMEOUT};
+use examples_util::{
+    connect, dead_port, poem_path, read_to_eof, Program, ResettingServer, TIMEOUT,
+};
 
 const POEMS: [&str; 3] = ["lighthouse.txt", "kettle.txt", "index_cards.txt"];
 
@@ -74,7 +76,8 @@ fn is_elapsed(text: &str) -> bool {
         && digits(parts[3], 6)
 }
 
-/// Runs a poetry client against three servers and one dead port, and checks its report.
+/// Runs a poetry client against three servers and one dead port, and checks its report:
+/// every poem, the dead server with the reason, and a failure status.
 fn check_poetry_client(client: &str) {
     let servers: Vec<(Program, u16)> = POEMS
         .iter()
@@ -96,13 +99,17 @@ fn check_poetry_client(client: &str) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut program = Program::start(client, &args);
     let (status, lines) = program.wait_for_exit(Duration::from_secs(60));
-    assert!(status.success(), "{status}\n{}", program.report());
+    assert_eq!(status.code(), Some(1), "{}", program.report());
 
-    let failed = format!("Failed to connect to: 127.0.0.1:{dead}");
+    let failed = format!("Failed to connect to: 127.0.0.1:{dead}: ConnectionRefused: ");
     assert_eq!(
-        lines.iter().filter(|l| **l == failed).count(),
+        lines.iter().filter(|l| l.starts_with(&failed)).count(),
         1,
         "{lines:#?}"
+    );
+    assert_eq!(
+        program.stderr_lines(),
+        [format!("1 of 4 downloads failed: 127.0.0.1:{dead}")]
     );
 
     let mut task_source: BTreeMap<usize, String> = BTreeMap::new();
@@ -133,13 +140,90 @@ fn check_poetry_client(client: &str) {
 }
 
 #[test]
-fn poetry_client_v1_downloads_every_poem_and_reports_the_dead_server() {
+fn poetry_client_v1_downloads_every_poem_and_fails_for_the_dead_server() {
     check_poetry_client("get_poetry_v1");
 }
 
 #[test]
-fn poetry_client_v2_downloads_every_poem_and_reports_the_dead_server() {
+fn poetry_client_v2_downloads_every_poem_and_fails_for_the_dead_server() {
     check_poetry_client("get_poetry_v2");
+}
+
+/// Runs a poetry client against a refused port and a host that does not resolve.
+fn check_poetry_client_with_no_server(client: &str) {
+    let dead = dead_port();
+    let args = [dead.to_string(), "no-such-host.invalid:10000".to_string()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut program = Program::start(client, &args);
+    let (status, lines) = program.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", program.report());
+    let refused = format!("Failed to connect to: 127.0.0.1:{dead}: ConnectionRefused: ");
+    let unresolved = "Failed to connect to: no-such-host.invalid:10000: DnsLookupError: DNS \
+                      lookup failed: address \"no-such-host.invalid\" not found: ";
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(
+        lines[..2].iter().any(|l| l.starts_with(&refused)),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[..2].iter().any(|l| l.starts_with(unresolved)),
+        "{lines:#?}"
+    );
+    assert!(lines[2].starts_with("Got 0 poems in "), "{lines:#?}");
+    let failed = program.stderr_lines();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].starts_with("2 of 2 downloads failed: "),
+        "{failed:#?}"
+    );
+}
+
+#[test]
+fn poetry_client_v1_fails_when_no_server_can_be_reached() {
+    check_poetry_client_with_no_server("get_poetry_v1");
+}
+
+#[test]
+fn poetry_client_v2_fails_when_no_server_can_be_reached() {
+    check_poetry_client_with_no_server("get_poetry_v2");
+}
+
+/// Runs a poetry client against a server that sends half a poem and resets the connection.
+fn check_poetry_client_with_a_broken_download(client: &str) {
+    let server = ResettingServer::start(b"Half a po");
+    let port = server.port;
+    let mut program = Program::start(client, &[&port.to_string()]);
+    program.wait_for_line("the first chunk", |l| {
+        l == format!("Task 1: got 9 bytes of poetry from 127.0.0.1:{port}")
+    });
+    server.reset();
+    let (status, lines) = program.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", program.report());
+    let broken = format!("Task 1: download from 127.0.0.1:{port} failed after ");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&broken) && l.contains(": ConnectionLost: ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("Got 0 poems in "),
+        "{lines:#?}"
+    );
+    assert_eq!(
+        program.stderr_lines(),
+        [format!("1 of 1 downloads failed: 127.0.0.1:{port}")]
+    );
+}
+
+#[test]
+fn poetry_client_v1_fails_when_a_download_breaks() {
+    check_poetry_client_with_a_broken_download("get_poetry_v1");
+}
+
+#[test]
+fn poetry_client_v2_fails_when_a_download_breaks() {
+    check_poetry_client_with_a_broken_download("get_poetry_v2");
 }
 
 #[test]

@@ -2,11 +2,11 @@
 //! read what it prints, talk to it over loopback TCP, and kill it whatever happens.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -339,4 +339,45 @@ pub fn read_to_eof(stream: &mut TcpStream) -> Vec<u8> {
 pub fn dead_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A one-shot server on 127.0.0.1 that breaks its connection: it accepts one connection,
+/// writes some data, and resets the connection (a close with a zero linger time sends RST,
+/// not FIN) when told to.
+pub struct ResettingServer {
+    pub port: u16,
+    reset: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl ResettingServer {
+    /// Starts the server; it writes `data` to the connection it accepts.
+    pub fn start(data: &'static [u8]) -> ResettingServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (reset, told) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(data).unwrap();
+            told.recv().unwrap();
+            socket2::SockRef::from(&stream)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        });
+        ResettingServer {
+            port,
+            reset,
+            thread,
+        }
+    }
+
+    /// Resets the connection (once accepted) and waits for the server to finish.
+    ///
+    /// # Panics
+    ///
+    /// If the server thread panicked.
+    pub fn reset(self) {
+        self.reset.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
 }
