@@ -1,16 +1,23 @@
 //! Client of the broadcast chat server: prints what arrives and, a few seconds after
 //! each message, says hello with its name and the local time. It exits when the
-//! connection fails or is lost.
+//! connection fails or is lost: with a failure status if it could not connect or the
+//! connection broke (was lost other than by a clean close).
 //!
 //! ```text
 //! cargo run --example chat_client -- alice --port 8006 --interval 5
 //! ```
 
+use std::cell::Cell;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
 use clap::Parser;
+use torsion::error::ConnectionDone;
 use torsion::{ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
+
+#[path = "support/logging.rs"]
+mod logging;
 
 /// Connects to a chat server and says hello after every message it gets.
 #[derive(Parser)]
@@ -72,6 +79,8 @@ struct ChatClientFactory {
     name: Rc<str>,
     interval: Duration,
     reactor: Reactor,
+    /// Set when the connection failed or broke.
+    failed: Rc<Cell<bool>>,
 }
 
 impl ClientFactory for ChatClientFactory {
@@ -90,34 +99,42 @@ impl ClientFactory for ChatClientFactory {
 
     fn client_connection_lost(&mut self, _connector: &Connector, reason: &Failure) {
         println!("Lost connection. Reason: {reason}");
+        if !reason.check::<ConnectionDone>() {
+            self.failed.set(true);
+        }
         self.reactor.stop();
     }
 
     fn client_connection_failed(&mut self, _connector: &Connector, reason: &Failure) {
         println!("Connection failed. Reason: {reason}");
+        self.failed.set(true);
         self.reactor.stop();
     }
 }
 
-fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+fn main() -> torsion::Result<ExitCode> {
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let reactor = Reactor::new()?;
+    let failed = Rc::new(Cell::new(false));
     let factory = ChatClientFactory {
         name: args.name.into(),
         interval: args.interval,
         reactor: reactor.clone(),
+        failed: failed.clone(),
     };
     reactor.connect_tcp(&args.host, args.port, factory);
-    reactor.run()
+    reactor.run()?;
+    Ok(if failed.get() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use torsion::error::ConnectionDone;
     use torsion::testing::{Clock, ProtocolHarness, StringTransport};
 
     fn client(clock: &Clock) -> (StringTransport, ProtocolHarness<ChatClient>) {

@@ -25,6 +25,9 @@ use torsion::{
     run_reactors, Cx, Failure, ListenOptions, Peers, Protocol, Reactor, SharedPort, Transport,
 };
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Forwards every message to every other connected client.
 #[derive(Parser)]
 struct Args {
@@ -194,9 +197,7 @@ fn run_many(args: Args) -> torsion::Result<()> {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     if args.reactors > 1 {
         return run_many(args);

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use torsion::{Reactor, ReactorTime};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Where the demo's lines go: stdout in the program, a list in the tests.
 type Say = Rc<dyn Fn(String)>;
 
@@ -33,9 +36,7 @@ fn schedule_demo(clock: &impl ReactorTime, say: Say, stop: impl FnOnce() + 'stat
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let reactor = Reactor::new()?;
     let r = reactor.clone();
     schedule_demo(&reactor, Rc::new(|line| println!("{line}")), move || {

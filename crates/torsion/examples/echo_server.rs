@@ -17,6 +17,9 @@ use clap::Parser;
 use torsion::{run_reactors, Cx, Factory, ListenOptions, Protocol, Reactor, SharedPort};
 use torsion::{Phase, SystemEvent};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Echoes every byte back to the client that sent it.
 #[derive(Parser)]
 struct Args {
@@ -91,9 +94,7 @@ fn run_many(args: Args) -> torsion::Result<()> {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     if args.reactors > 1 {
         return run_many(args);

@@ -1,7 +1,8 @@
 //! Poetry client on the reactor's low-level interface: one raw socket per server,
 //! registered with `add_reader`, read by hand in `do_read` (the seeds' first Twisted
 //! poetry client). Downloads from every server at once and prints each chunk as it
-//! arrives, then a summary.
+//! arrives, then a summary. Exits with a failure status when any download failed (the
+//! server could not be reached, or the connection broke before the poem's end).
 //!
 //! ```text
 //! cargo run --example get_poetry_v1 -- 10000 10001 10002
@@ -9,16 +10,19 @@
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
 use clap::Parser;
-use poetry::{print_summary, Address};
-use torsion::error::{ConnectionDone, ConnectionLost};
+use poetry::{Address, Downloads};
+use torsion::error::{ConnectionDone, ConnectionLost, ConnectionRefused, DnsLookupError};
 use torsion::{Failure, FileDescriptor, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
 #[path = "support/poetry.rs"]
 mod poetry;
 
@@ -37,6 +41,8 @@ struct PoetrySocket {
     fd: RawFd,
     stream: Option<TcpStream>,
     poem: Vec<u8>,
+    /// How every download went, shared by all sockets.
+    downloads: Rc<RefCell<Downloads>>,
     /// Downloads still running, shared by all sockets; the last one stops the reactor.
     remaining: Rc<Cell<usize>>,
     reactor: Reactor,
@@ -85,8 +91,12 @@ impl FileDescriptor for PoetrySocket {
         Ok(())
     }
 
-    fn connection_lost(&mut self, _reason: &Failure) {
+    fn connection_lost(&mut self, reason: &Failure) {
         self.stream = None;
+        let poem = std::mem::take(&mut self.poem);
+        self.downloads
+            .borrow_mut()
+            .connection_ended(self.task, self.peer, poem, reason);
         self.remaining.set(self.remaining.get() - 1);
         if self.remaining.get() == 0 {
             self.reactor.stop();
@@ -98,48 +108,62 @@ impl FileDescriptor for PoetrySocket {
     }
 }
 
-/// Connects (blocking, as the seed does) and switches the socket to non-blocking.
-fn connect(address: &Address) -> io::Result<(SocketAddr, TcpStream)> {
-    let stream = TcpStream::connect((address.host.as_str(), address.port))?;
+/// Connects (blocking, as the seed does) and switches the socket to non-blocking. Fails
+/// as `connect_tcp` does: `DnsLookupError` for a host that does not resolve,
+/// `ConnectionRefused` for a refused connection.
+fn connect(address: &Address) -> Result<(SocketAddr, TcpStream), Failure> {
+    let host = address.host.as_str();
+    let addrs: Vec<SocketAddr> = (host, address.port)
+        .to_socket_addrs()
+        .map_err(|err| {
+            Failure::new(DnsLookupError {
+                host: host.to_string(),
+                detail: err.to_string(),
+            })
+        })?
+        .collect();
+    let stream = TcpStream::connect(&addrs[..]).map_err(|err| match err.kind() {
+        io::ErrorKind::ConnectionRefused => Failure::new(ConnectionRefused { os_error: err }),
+        _ => Failure::from(err),
+    })?;
     stream.set_nonblocking(true)?;
     Ok((stream.peer_addr()?, stream))
 }
 
-fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+fn main() -> torsion::Result<ExitCode> {
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let start = Instant::now();
     let reactor = Reactor::new()?;
+    let downloads = Rc::new(RefCell::new(Downloads::default()));
     let remaining = Rc::new(Cell::new(0));
-    let mut sockets = Vec::new();
+    let mut tasks = 0;
     for address in &args.addresses {
-        let Ok((peer, stream)) = connect(address) else {
-            println!("Failed to connect to: {address}");
-            continue;
+        let (peer, stream) = match connect(address) {
+            Ok(connected) => connected,
+            Err(reason) => {
+                downloads.borrow_mut().connect_failed(address, &reason);
+                continue;
+            }
         };
-        let socket = Rc::new(RefCell::new(PoetrySocket {
-            task: sockets.len() + 1,
+        tasks += 1;
+        let socket = PoetrySocket {
+            task: tasks,
             peer,
             fd: stream.as_raw_fd(),
             stream: Some(stream),
             poem: Vec::new(),
+            downloads: downloads.clone(),
             remaining: remaining.clone(),
             reactor: reactor.clone(),
-        }));
-        reactor.add_reader(socket.clone())?;
+        };
+        reactor.add_reader(Rc::new(RefCell::new(socket)))?;
         remaining.set(remaining.get() + 1);
-        sockets.push(socket);
     }
-    if !sockets.is_empty() {
+    if tasks > 0 {
         reactor.run()?;
     }
     let elapsed = start.elapsed();
-    let poems: Vec<(usize, usize)> = sockets
-        .iter()
-        .map(|s| (s.borrow().task, s.borrow().poem.len()))
-        .collect();
-    print_summary(&poems, elapsed);
-    Ok(())
+    let summary = downloads.borrow().print_summary(elapsed);
+    Ok(summary)
 }

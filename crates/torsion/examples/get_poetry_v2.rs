@@ -1,20 +1,24 @@
 //! Poetry client on protocols and a client factory (the seeds' second Twisted poetry
 //! client): one connection per server, all built by one shared factory that numbers
 //! the tasks, collects the poems and stops the reactor when every download is over.
+//! Exits with a failure status when any download failed (the server could not be
+//! reached, or the connection broke before the poem's end).
 //!
 //! ```text
 //! cargo run --example get_poetry_v2 -- 10000 10001 10002
 //! ```
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant;
 
 use clap::Parser;
-use poetry::{print_summary, Address};
+use poetry::{Address, Downloads};
 use torsion::{ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
 #[path = "support/poetry.rs"]
 mod poetry;
 
@@ -26,14 +30,14 @@ struct Args {
     addresses: Vec<Address>,
 }
 
-/// Finished poems by task number.
-type Poems = Rc<RefCell<BTreeMap<usize, Vec<u8>>>>;
+/// How every download went, shared by the factory and its connections.
+type SharedDownloads = Rc<RefCell<Downloads>>;
 
-/// One download: collects the bytes and hands the poem over when the server closes.
+/// One download: collects the bytes and hands them over when the connection ends.
 struct PoetryProtocol {
     task: usize,
     poem: Vec<u8>,
-    poems: Poems,
+    downloads: SharedDownloads,
 }
 
 impl Protocol for PoetryProtocol {
@@ -47,10 +51,14 @@ impl Protocol for PoetryProtocol {
         );
     }
 
-    fn connection_lost(&mut self, _cx: &mut Cx<Self>, _reason: &Failure) {
-        self.poems
-            .borrow_mut()
-            .insert(self.task, std::mem::take(&mut self.poem));
+    fn connection_lost(&mut self, cx: &mut Cx<Self>, reason: &Failure) {
+        let poem = std::mem::take(&mut self.poem);
+        self.downloads.borrow_mut().connection_ended(
+            self.task,
+            cx.transport().get_peer(),
+            poem,
+            reason,
+        );
     }
 }
 
@@ -58,7 +66,7 @@ impl Protocol for PoetryProtocol {
 struct PoetryClientFactory {
     next_task: usize,
     remaining: usize,
-    poems: Poems,
+    downloads: SharedDownloads,
     reactor: Reactor,
 }
 
@@ -81,12 +89,14 @@ impl ClientFactory for PoetryClientFactory {
         Some(PoetryProtocol {
             task,
             poem: Vec::new(),
-            poems: self.poems.clone(),
+            downloads: self.downloads.clone(),
         })
     }
 
-    fn client_connection_failed(&mut self, connector: &Connector, _reason: &Failure) {
-        println!("Failed to connect to: {}", connector.get_destination());
+    fn client_connection_failed(&mut self, connector: &Connector, reason: &Failure) {
+        self.downloads
+            .borrow_mut()
+            .connect_failed(connector.get_destination(), reason);
         self.poem_finished();
     }
 
@@ -95,18 +105,16 @@ impl ClientFactory for PoetryClientFactory {
     }
 }
 
-fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+fn main() -> torsion::Result<ExitCode> {
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let start = Instant::now();
     let reactor = Reactor::new()?;
-    let poems = Poems::default();
+    let downloads = SharedDownloads::default();
     let factory = Rc::new(RefCell::new(PoetryClientFactory {
         next_task: 1,
         remaining: args.addresses.len(),
-        poems: poems.clone(),
+        downloads: downloads.clone(),
         reactor: reactor.clone(),
     }));
     for address in &args.addresses {
@@ -114,35 +122,60 @@ fn main() -> torsion::Result<()> {
     }
     reactor.run()?;
     let elapsed = start.elapsed();
-    let poems: Vec<(usize, usize)> = poems.borrow().iter().map(|(t, p)| (*t, p.len())).collect();
-    print_summary(&poems, elapsed);
-    Ok(())
+    let summary = downloads.borrow().print_summary(elapsed);
+    Ok(summary)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use torsion::error::ConnectionDone;
+    use torsion::error::{ConnectionDone, ConnectionLost};
     use torsion::testing::{Clock, ProtocolHarness, StringTransport};
 
     #[test]
     fn collects_the_poem_and_hands_it_over_when_closed() {
-        let poems = Poems::default();
+        let downloads = SharedDownloads::default();
         let st = StringTransport::new();
         let proto = PoetryProtocol {
             task: 2,
             poem: Vec::new(),
-            poems: poems.clone(),
+            downloads: downloads.clone(),
         };
         let h = ProtocolHarness::connect(proto, &st, &Clock::new()).unwrap();
         h.data_received_in_chunks(b"Roses are red, the loop is too.", 4)
             .unwrap();
-        assert!(poems.borrow().is_empty(), "handed over only at the end");
+        assert!(
+            downloads.borrow().poems.is_empty(),
+            "handed over only at the end"
+        );
         assert!(st.value().is_empty(), "a poetry client writes nothing");
         h.connection_lost(Failure::new(ConnectionDone));
         assert_eq!(
-            poems.borrow().get(&2).map(Vec::as_slice),
+            downloads.borrow().poems.get(&2).map(Vec::as_slice),
             Some(&b"Roses are red, the loop is too."[..])
+        );
+        assert_eq!(downloads.borrow().failures(), None);
+    }
+
+    #[test]
+    fn a_broken_connection_fails_the_download() {
+        let downloads = SharedDownloads::default();
+        let st = StringTransport::new();
+        let proto = PoetryProtocol {
+            task: 1,
+            poem: Vec::new(),
+            downloads: downloads.clone(),
+        };
+        let h = ProtocolHarness::connect(proto, &st, &Clock::new()).unwrap();
+        h.data_received(b"Roses are").unwrap();
+        h.connection_lost(Failure::new(ConnectionLost { os_error: None }));
+        assert!(
+            downloads.borrow().poems.is_empty(),
+            "half a poem is no poem"
+        );
+        assert_eq!(
+            downloads.borrow().failed,
+            [st.transport().get_peer().to_string()]
         );
     }
 }

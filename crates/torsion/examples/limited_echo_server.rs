@@ -13,6 +13,9 @@ use std::rc::Rc;
 use clap::Parser;
 use torsion::{Cx, Failure, ListenOptions, Protocol, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// What a client over the limit is told before it is disconnected.
 const TOO_MANY: &str = "Too many users, try again later!\n";
 
@@ -69,9 +72,7 @@ impl Protocol for LimitedEcho {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let users = Rc::new(Cell::new(0));

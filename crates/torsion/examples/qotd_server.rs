@@ -11,6 +11,9 @@ use std::rc::Rc;
 use clap::Parser;
 use torsion::{Cx, ListenOptions, Protocol, Reactor};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// The quote served when none is given.
 const DEFAULT_QUOTE: &str = "A quiet loop serves many voices.";
 
@@ -42,9 +45,7 @@ impl Protocol for Qotd {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let quote: Rc<str> = args.quote.into();

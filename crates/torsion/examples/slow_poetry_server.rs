@@ -7,12 +7,16 @@
 //! ```
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
 use clap::Parser;
 use torsion::{Cx, ListenOptions, Protocol, Reactor};
+
+#[path = "support/logging.rs"]
+mod logging;
 
 /// Serves a poem slowly.
 #[derive(Parser)]
@@ -82,12 +86,26 @@ impl Protocol for PoetrySender {
     }
 }
 
-fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .init();
+/// Reads the poem; the error names the file (`cannot read poem file 'x.txt': No such file
+/// or directory (os error 2)`).
+fn read_poem(path: &Path) -> Result<Rc<[u8]>, String> {
+    std::fs::read(path)
+        .map(Rc::from)
+        .map_err(|err| format!("cannot read poem file '{}': {err}", path.display()))
+}
+
+/// Serves the poem until stopped. A poem file that cannot be read is reported on stderr
+/// and fails the program before it listens.
+fn main() -> torsion::Result<ExitCode> {
+    logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
-    let poem: Rc<[u8]> = std::fs::read(&args.poem_file)?.into();
+    let poem = match read_poem(&args.poem_file) {
+        Ok(poem) => poem,
+        Err(message) => {
+            eprintln!("slow_poetry_server: {message}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let num_bytes = usize::try_from(args.num_bytes).unwrap_or(usize::MAX);
     let delay = args.delay;
     let reactor = Reactor::new()?;
@@ -99,7 +117,8 @@ fn main() -> torsion::Result<()> {
     let port = reactor.listen_tcp_with(args.port, factory, options)?;
     println!("listening on {}", port.get_host());
     std::io::stdout().flush()?;
-    reactor.run()
+    reactor.run()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
@@ -148,6 +167,19 @@ mod tests {
         assert_eq!(a.value(), POEM);
         assert_eq!(b.value(), POEM);
         assert!(a.disconnecting() && b.disconnecting());
+    }
+
+    #[test]
+    fn a_poem_file_that_cannot_be_read_is_named() {
+        let missing = Path::new("no/such/poem.txt");
+        assert_eq!(
+            read_poem(missing).unwrap_err(),
+            "cannot read poem file 'no/such/poem.txt': No such file or directory (os error 2)"
+        );
+        let dir = std::env::temp_dir();
+        let message = read_poem(&dir).unwrap_err();
+        let prefix = format!("cannot read poem file '{}': ", dir.display());
+        assert!(message.starts_with(&prefix), "{message}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use torsion::{Cx, ListenOptions, Protocol, Reactor, ReactorTime};
 
+#[path = "support/logging.rs"]
+mod logging;
+
 /// Connections the load thread keeps busy in the busy modes.
 const LOAD_CONNS: usize = 50;
 /// Size of one echo request (and of its response).
@@ -270,10 +273,7 @@ fn percentile(sorted: &[u64], p: usize) -> f64 {
 }
 
 fn main() -> torsion::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
-        .init();
+    logging::log_to_stderr(tracing::Level::WARN);
     let args = Args::parse();
     if args.count == 0 {
         eprintln!("--count must be at least 1");

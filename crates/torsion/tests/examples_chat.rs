@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::thread;
 
-use examples_util::{connect, dead_port, read_n, read_to_eof, Program, TIMEOUT};
+use examples_util::{connect, dead_port, read_n, read_to_eof, Program, ResettingServer, TIMEOUT};
 
 /// Connects a client and checks its welcome line.
 fn join(port: u16, number: usize) -> TcpStream {
@@ -98,7 +98,7 @@ fn chat_survives_a_member_leaving_mid_broadcast() {
 
 #[test]
 fn chat_client_prints_callbacks_in_order_and_says_hello() {
-    let (mut server, port) = Program::start_server("chat_server", &[]);
+    let (server, port) = Program::start_server("chat_server", &[]);
     let mut observer = join(port, 1);
     let port_arg = port.to_string();
     let mut client = Program::start(
@@ -122,7 +122,7 @@ fn chat_client_prints_callbacks_in_order_and_says_hello() {
 
     observer.write_all(b"bye alice").unwrap();
     client.wait_for_line("the observer's message", |l| l == "got messages: bye alice");
-    server.kill();
+    server.interrupt(); // shuts down, closing every connection cleanly
 
     let (status, lines) = client.wait_for_exit(TIMEOUT);
     assert!(status.success(), "{status}\n{}", client.report());
@@ -135,8 +135,9 @@ fn chat_client_prints_callbacks_in_order_and_says_hello() {
     ];
     assert_eq!(lines.len(), expected_start.len() + 1, "{lines:#?}");
     assert_eq!(lines[..expected_start.len()], expected_start, "{lines:#?}");
-    assert!(
-        lines[expected_start.len()].starts_with("Lost connection. Reason: Connection"),
+    assert_eq!(
+        lines[expected_start.len()],
+        "Lost connection. Reason: ConnectionDone: Connection was closed cleanly.",
         "{lines:#?}"
     );
 }
@@ -146,12 +147,47 @@ fn chat_client_reports_a_failed_connection_and_exits() {
     let port = dead_port().to_string();
     let mut client = Program::start("chat_client", &["bob", "--port", &port]);
     let (status, lines) = client.wait_for_exit(TIMEOUT);
-    assert!(status.success(), "{status}\n{}", client.report());
+    assert_eq!(status.code(), Some(1), "{}", client.report());
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert_eq!(lines[0], "started to connect.");
     assert!(
         lines[1]
             .starts_with("Connection failed. Reason: ConnectionRefused: Connection was refused"),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn chat_client_reports_a_host_that_does_not_resolve_and_fails() {
+    let args = ["bob", "--host", "no-such-host.invalid"];
+    let mut client = Program::start("chat_client", &args);
+    let (status, lines) = client.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", client.report());
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[1].starts_with(
+            "Connection failed. Reason: DnsLookupError: DNS lookup failed: address \
+             \"no-such-host.invalid\" not found: "
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn chat_client_fails_when_the_connection_breaks() {
+    let server = ResettingServer::start(b"Welcome, you are client number 1!\n");
+    let port = server.port.to_string();
+    let mut client = Program::start("chat_client", &["bob", "--port", &port]);
+    client.wait_for_line("the welcome", |l| {
+        l == "got messages: Welcome, you are client number 1!"
+    });
+    server.reset();
+    let (status, lines) = client.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", client.report());
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("Lost connection. Reason: ConnectionLost: ")),
         "{lines:#?}"
     );
 }

@@ -3,9 +3,12 @@
 mod examples_util;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
-use examples_util::{connect, dead_port, poem_path, read_to_eof, Program};
+use examples_util::{
+    connect, dead_port, poem_path, read_to_eof, Program, ResettingServer, TIMEOUT,
+};
 
 const POEMS: [&str; 3] = ["lighthouse.txt", "kettle.txt", "index_cards.txt"];
 
@@ -73,7 +76,8 @@ fn is_elapsed(text: &str) -> bool {
         && digits(parts[3], 6)
 }
 
-/// Runs a poetry client against three servers and one dead port, and checks its report.
+/// Runs a poetry client against three servers and one dead port, and checks its report:
+/// every poem, the dead server with the reason, and a failure status.
 fn check_poetry_client(client: &str) {
     let servers: Vec<(Program, u16)> = POEMS
         .iter()
@@ -95,13 +99,17 @@ fn check_poetry_client(client: &str) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut program = Program::start(client, &args);
     let (status, lines) = program.wait_for_exit(Duration::from_secs(60));
-    assert!(status.success(), "{status}\n{}", program.report());
+    assert_eq!(status.code(), Some(1), "{}", program.report());
 
-    let failed = format!("Failed to connect to: 127.0.0.1:{dead}");
+    let failed = format!("Failed to connect to: 127.0.0.1:{dead}: ConnectionRefused: ");
     assert_eq!(
-        lines.iter().filter(|l| **l == failed).count(),
+        lines.iter().filter(|l| l.starts_with(&failed)).count(),
         1,
         "{lines:#?}"
+    );
+    assert_eq!(
+        program.stderr_lines(),
+        [format!("1 of 4 downloads failed: 127.0.0.1:{dead}")]
     );
 
     let mut task_source: BTreeMap<usize, String> = BTreeMap::new();
@@ -132,13 +140,136 @@ fn check_poetry_client(client: &str) {
 }
 
 #[test]
-fn poetry_client_v1_downloads_every_poem_and_reports_the_dead_server() {
+fn poetry_client_v1_downloads_every_poem_and_fails_for_the_dead_server() {
     check_poetry_client("get_poetry_v1");
 }
 
 #[test]
-fn poetry_client_v2_downloads_every_poem_and_reports_the_dead_server() {
+fn poetry_client_v2_downloads_every_poem_and_fails_for_the_dead_server() {
     check_poetry_client("get_poetry_v2");
+}
+
+/// Runs a poetry client against a refused port and a host that does not resolve.
+fn check_poetry_client_with_no_server(client: &str) {
+    let dead = dead_port();
+    let args = [dead.to_string(), "no-such-host.invalid:10000".to_string()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut program = Program::start(client, &args);
+    let (status, lines) = program.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", program.report());
+    let refused = format!("Failed to connect to: 127.0.0.1:{dead}: ConnectionRefused: ");
+    let unresolved = "Failed to connect to: no-such-host.invalid:10000: DnsLookupError: DNS \
+                      lookup failed: address \"no-such-host.invalid\" not found: ";
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(
+        lines[..2].iter().any(|l| l.starts_with(&refused)),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[..2].iter().any(|l| l.starts_with(unresolved)),
+        "{lines:#?}"
+    );
+    assert!(lines[2].starts_with("Got 0 poems in "), "{lines:#?}");
+    let failed = program.stderr_lines();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].starts_with("2 of 2 downloads failed: "),
+        "{failed:#?}"
+    );
+}
+
+#[test]
+fn poetry_client_v1_fails_when_no_server_can_be_reached() {
+    check_poetry_client_with_no_server("get_poetry_v1");
+}
+
+#[test]
+fn poetry_client_v2_fails_when_no_server_can_be_reached() {
+    check_poetry_client_with_no_server("get_poetry_v2");
+}
+
+/// Runs a poetry client against a server that sends half a poem and resets the connection.
+fn check_poetry_client_with_a_broken_download(client: &str) {
+    let server = ResettingServer::start(b"Half a po");
+    let port = server.port;
+    let mut program = Program::start(client, &[&port.to_string()]);
+    program.wait_for_line("the first chunk", |l| {
+        l == format!("Task 1: got 9 bytes of poetry from 127.0.0.1:{port}")
+    });
+    server.reset();
+    let (status, lines) = program.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", program.report());
+    let broken = format!("Task 1: download from 127.0.0.1:{port} failed after ");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&broken) && l.contains(": ConnectionLost: ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("Got 0 poems in "),
+        "{lines:#?}"
+    );
+    assert_eq!(
+        program.stderr_lines(),
+        [format!("1 of 1 downloads failed: 127.0.0.1:{port}")]
+    );
+}
+
+#[test]
+fn poetry_client_v1_fails_when_a_download_breaks() {
+    check_poetry_client_with_a_broken_download("get_poetry_v1");
+}
+
+#[test]
+fn poetry_client_v2_fails_when_a_download_breaks() {
+    check_poetry_client_with_a_broken_download("get_poetry_v2");
+}
+
+#[test]
+fn poetry_server_names_a_poem_file_it_cannot_read_and_fails() {
+    let missing = poem_path("no-such-poem.txt");
+    let mut server = Program::start(
+        "slow_poetry_server",
+        &[missing.to_str().unwrap(), "--port", "0"],
+    );
+    let (status, lines) = server.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", server.report());
+    assert!(lines.is_empty(), "it never listens: {lines:#?}");
+    let expected = format!(
+        "slow_poetry_server: cannot read poem file '{}': No such file or directory",
+        missing.display()
+    );
+    assert!(
+        server
+            .stderr_lines()
+            .iter()
+            .any(|l| l.starts_with(&expected)),
+        "{}",
+        server.report()
+    );
+}
+
+/// The README's poetry commands name poems that are in the repository.
+#[test]
+fn readme_poetry_commands_name_poems_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let prefix = "crates/torsion/examples/poetry/";
+    let poems: Vec<&str> = readme
+        .match_indices(prefix)
+        .map(|(at, _)| {
+            let rest = &readme[at..];
+            &rest[..rest.find(char::is_whitespace).unwrap_or(rest.len())]
+        })
+        .collect();
+    assert!(!poems.is_empty(), "the README names no poem");
+    for poem in poems {
+        assert!(
+            root.join(poem).is_file(),
+            "README names {poem}, which is missing"
+        );
+    }
 }
 
 #[test]

@@ -15,6 +15,8 @@ use std::time::Duration;
 use torsion::error::ConnectionDone;
 use torsion::{Address, Cx, Failure, Protocol, Reactor};
 
+type Shared<T> = Rc<RefCell<T>>;
+
 /// Records what it is told and echoes what it reads; stops the reactor when lost.
 struct Probe {
     got: Rc<RefCell<Vec<u8>>>,
@@ -24,10 +26,7 @@ struct Probe {
 }
 
 impl Probe {
-    fn new(
-        reactor: &Reactor,
-        echo: bool,
-    ) -> (Probe, Rc<RefCell<Vec<u8>>>, Rc<RefCell<Vec<String>>>) {
+    fn new(reactor: &Reactor, echo: bool) -> (Probe, Shared<Vec<u8>>, Shared<Vec<String>>) {
         let got: Rc<RefCell<Vec<u8>>> = Rc::default();
         let events: Rc<RefCell<Vec<String>>> = Rc::default();
         let probe = Probe {

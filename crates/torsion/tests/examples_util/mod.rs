@@ -2,11 +2,11 @@
 //! read what it prints, talk to it over loopback TCP, and kill it whatever happens.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -33,7 +33,14 @@ pub fn example_path(name: &str) -> PathBuf {
         });
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let source = manifest_dir.join("examples").join(format!("{name}.rs"));
-    let newest = newest_mtime(&manifest_dir.join("src")).max(newest_mtime(&source));
+    let newest = newest_mtime(&manifest_dir.join("src"))
+        .max(
+            support_files(&source)
+                .iter()
+                .filter_map(|f| newest_mtime(f))
+                .max(),
+        )
+        .max(newest_mtime(&source));
     assert!(
         !newest.is_some_and(|t| t > built),
         "the example binary {} is older than its sources: run `cargo test -p torsion` to \
@@ -41,6 +48,17 @@ pub fn example_path(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The support modules an example includes (`#[path = "support/NAME.rs"]`).
+fn support_files(source: &Path) -> Vec<std::path::PathBuf> {
+    let text = std::fs::read_to_string(source).unwrap_or_default();
+    let dir = source.parent().unwrap_or(Path::new("."));
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("#[path = \""))
+        .filter_map(|rest| rest.split('"').next())
+        .map(|relative| dir.join(relative))
+        .collect()
 }
 
 /// The latest modification time of `path` or of any file under it.
@@ -174,8 +192,17 @@ impl Program {
     ///
     /// After [`TIMEOUT`], or if stdout closes first, with everything printed so far.
     pub fn wait_for_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for(&self.stdout, what, pred)
+    }
+
+    /// [`wait_for_line`](Program::wait_for_line) on stderr.
+    pub fn wait_for_stderr_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for(&self.stderr, what, pred)
+    }
+
+    fn wait_for(&self, stream: &Collected, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + TIMEOUT;
-        let mut state = self.stdout.state.lock().unwrap();
+        let mut state = stream.state.lock().unwrap();
         loop {
             if let Some(line) = state.lines.iter().find(|l| pred(l)) {
                 return line.clone();
@@ -185,8 +212,7 @@ impl Program {
                 drop(state);
                 panic!("{}: never printed {what}\n{}", self.name, self.report());
             }
-            state = self
-                .stdout
+            state = stream
                 .changed
                 .wait_timeout(state, deadline - now)
                 .unwrap()
@@ -329,4 +355,45 @@ pub fn read_to_eof(stream: &mut TcpStream) -> Vec<u8> {
 pub fn dead_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A one-shot server on 127.0.0.1 that breaks its connection: it accepts one connection,
+/// writes some data, and resets the connection (a close with a zero linger time sends RST,
+/// not FIN) when told to.
+pub struct ResettingServer {
+    pub port: u16,
+    reset: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl ResettingServer {
+    /// Starts the server; it writes `data` to the connection it accepts.
+    pub fn start(data: &'static [u8]) -> ResettingServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (reset, told) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(data).unwrap();
+            told.recv().unwrap();
+            socket2::SockRef::from(&stream)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        });
+        ResettingServer {
+            port,
+            reset,
+            thread,
+        }
+    }
+
+    /// Resets the connection (once accepted) and waits for the server to finish.
+    ///
+    /// # Panics
+    ///
+    /// If the server thread panicked.
+    pub fn reset(self) {
+        self.reset.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
 }

@@ -1,8 +1,8 @@
 //! Timer micro-benchmarks: what one `call_later` costs when it is cancelled or when it fires.
 //!
 //! ```text
-//! cargo bench -p torsion --bench timers
-//! cargo bench -p torsion --bench timers -- cancel      # only the benchmarks whose name matches
+//! cargo bench -p torsion-bench --bench timers
+//! cargo bench -p torsion-bench --bench timers -- cancel   # only the benchmarks whose name matches
 //! ```
 //!
 //! Every figure criterion prints is the time of ONE timer (the batched benchmarks divide by
