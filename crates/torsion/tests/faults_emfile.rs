@@ -66,3 +66,60 @@ fn emfile_is_retried_with_backoff_and_recovers() {
         "accept was retried {failures} times in ~2 s: it spins"
     );
 }
+
+/// Out of descriptors, a server that closes a connection accepts a waiting one at once,
+/// without waiting out its backoff (up to 1 s).
+#[test]
+fn emfile_retries_as_soon_as_a_descriptor_is_freed() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("prlimit is not installed; skipping");
+        return;
+    }
+    let (mut server, port) = Program::start_server_wrapped(
+        &["prlimit", "--nofile=24", "--"],
+        "echo_server",
+        &["--interface", "127.0.0.1"],
+    );
+    let mut clients: Vec<TcpStream> = (0..30).map(|_| connect(port)).collect();
+    assert_eq!(echo_once(&mut clients[0], b"ping").unwrap(), b"ping");
+    // Long enough for the backoff to reach its 1 s ceiling.
+    std::thread::sleep(Duration::from_millis(2500));
+    for client in &mut clients {
+        client.write_all(b"x").unwrap();
+        client.set_nonblocking(true).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (mut served, mut waiting): (Vec<TcpStream>, Vec<TcpStream>) =
+        clients.into_iter().partition(answered);
+    assert!(
+        !served.is_empty() && !waiting.is_empty(),
+        "some connections are served and some wait: {} and {}",
+        served.len(),
+        waiting.len()
+    );
+    for round in 0..3 {
+        drop(served.pop());
+        let start = std::time::Instant::now();
+        let index = loop {
+            if let Some(index) = waiting.iter().position(answered) {
+                break index;
+            }
+            assert!(
+                start.elapsed() < Duration::from_millis(300),
+                "round {round}: no waiting connection was served within 300 ms of a close \
+                 (the backoff is 1 s)\n{}",
+                server.report()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        served.push(waiting.remove(index));
+    }
+    server.signal("-TERM");
+    server.wait_for_exit(Duration::from_secs(10));
+}
+
+/// Whether the server echoed the byte this client sent (non-blocking).
+fn answered(client: &TcpStream) -> bool {
+    let mut byte = [0; 1];
+    matches!((&*client).read(&mut byte), Ok(1))
+}

@@ -146,3 +146,20 @@ fn a_looping_call_counts_the_intervals_it_missed() {
     );
     assert!(counts.iter().sum::<u64>() >= 7, "{counts:?}");
 }
+
+#[test]
+fn a_kept_handle_keeps_its_call_for_the_next_run() {
+    let reactor = util::reactor();
+    let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+    let f = fired.clone();
+    let kept = reactor.call_later(Duration::from_millis(20), move || f.set(true));
+    let r = reactor.clone();
+    reactor.call_later(Duration::ZERO, move || r.stop());
+    reactor.run().unwrap();
+    assert!(kept.active(), "still pending after the first run");
+    assert_eq!(reactor.get_delayed_calls().len(), 1);
+    let r = reactor.clone();
+    reactor.call_later(Duration::from_millis(60), move || r.stop());
+    reactor.run().unwrap();
+    assert!(fired.get(), "ran on the second run");
+}

@@ -27,9 +27,13 @@ impl Reactor {
     /// [`set_install_signal_handlers`](Reactor::set_install_signal_handlers)).
     ///
     /// Fires the `Startup` triggers first and the `Shutdown` triggers last (see
-    /// [`SystemEvent`]). When it returns, every port and connection is closed; calls still
-    /// pending stay pending for a next `run`. A reactor may be run again after it
-    /// returns.
+    /// [`SystemEvent`]). When it returns, every port and connection is closed (raw
+    /// descriptors added with [`add_reader`](Reactor::add_reader) stay), and calls
+    /// still pending are kept by their [`DelayedCall`](crate::DelayedCall) handles only
+    /// (one whose handles were all dropped is dropped, so a handle to the reactor that it
+    /// captured does not keep the reactor and its descriptors alive), and name lookups
+    /// under way are forgotten. A reactor may be run again after it returns; the calls
+    /// whose handles were kept then run when due.
     ///
     /// # Errors
     ///
@@ -47,6 +51,7 @@ impl Reactor {
                 Err(err) => tracing::warn!(%err, "could not install signal handlers"),
             }
         }
+        core.timers.unpark();
         self.fire_system_event(SystemEvent::Startup);
         let mut result = Ok(());
         while !core.stop_requested.get() {
@@ -59,6 +64,7 @@ impl Reactor {
         if let Some(watch) = core.signals.borrow_mut().take() {
             watch.uninstall(core.io.registry());
         }
+        self.release_user_state();
         result
     }
 
@@ -79,7 +85,16 @@ impl Reactor {
         self.fire_system_event(SystemEvent::Shutdown);
     }
 
-    /// Writes what can be written now, then closes every port and connection.
+    /// Lets go of what user code gave the stopped reactor and that could hold handles to
+    /// it: pending calls go to their handles, name lookups under way are dropped.
+    fn release_user_state(&self) {
+        self.core.timers.park();
+        let lookups = std::mem::take(&mut *self.core.lookups.borrow_mut());
+        drop(lookups);
+    }
+
+    /// Writes what can be written now, then closes every port and connection. Raw
+    /// descriptors stay registered for a next `run`.
     fn disconnect_all(&self) {
         self.run_queued_work();
         for key in self.core.listeners.keys() {

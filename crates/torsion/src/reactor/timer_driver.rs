@@ -62,4 +62,15 @@ impl TimerDriver {
     pub(crate) fn run_due(&self) {
         self.scheduler.core.run_due(true);
     }
+
+    /// The reactor stopped: pending calls are kept by their handles only (see
+    /// [`TimeCore::park`](crate::time::scheduler::TimeCore::park)).
+    pub(crate) fn park(&self) {
+        self.scheduler.core.park();
+    }
+
+    /// The reactor runs again: the parked calls still pending go back in the queue.
+    pub(crate) fn unpark(&self) {
+        self.scheduler.core.unpark();
+    }
 }

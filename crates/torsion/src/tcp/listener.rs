@@ -394,3 +394,48 @@ impl Reactor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cx, Protocol};
+
+    /// Records its callbacks.
+    struct Recorder(Rc<RefCell<Vec<&'static str>>>);
+
+    impl Protocol for Recorder {
+        fn connection_made(&mut self, _cx: &mut Cx<Self>) {
+            self.0.borrow_mut().push("made");
+        }
+        fn connection_lost(&mut self, _cx: &mut Cx<Self>, _reason: &Failure) {
+            self.0.borrow_mut().push("lost");
+        }
+    }
+
+    #[test]
+    fn an_accepted_socket_that_cannot_be_polled_never_reaches_a_protocol() {
+        let reactor = Reactor::new().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, peer) = listener.accept().unwrap();
+        accepted.set_nonblocking(true).unwrap();
+        let mut stream = mio::net::TcpStream::from_std(accepted);
+        // Polled already: registering it again fails (EEXIST), as a full epoll set would.
+        reactor
+            .core
+            .io
+            .registry()
+            .register(&mut stream, mio::Token(7), Interest::READABLE)
+            .unwrap();
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let c = calls.clone();
+        let factory = RefCell::new(move |_peer: Address| {
+            c.borrow_mut().push("built");
+            Some(Recorder(c.clone()))
+        });
+        reactor.accept_one(stream, peer, &factory);
+        reactor.flush_dirty();
+        assert_eq!(*calls.borrow(), Vec::<&str>::new(), "no protocol for it");
+        assert_eq!(reactor.connection_count(), 0);
+    }
+}

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::delayed_call::{DelayedCall, PendingCall};
+use super::delayed_call::{CallState, DelayedCall, PendingCall};
 use crate::Failure;
 
 /// Anything that can schedule calls in time: the [`Reactor`](crate::Reactor), the fake
@@ -212,6 +212,9 @@ impl Queue {
 pub(crate) struct TimeCore {
     source: Source,
     queue: RefCell<Queue>,
+    /// The calls pending when the reactor stopped, in deadline order, owned only by their
+    /// handles until the reactor runs again (see [`TimeCore::park`]).
+    parked: RefCell<Vec<Weak<PendingCall>>>,
 }
 
 impl TimeCore {
@@ -219,6 +222,38 @@ impl TimeCore {
         TimeCore {
             source,
             queue: RefCell::new(Queue::default()),
+            parked: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Hands every pending call to its [`DelayedCall`] handles: the queue keeps only weak
+    /// references, so a call whose handles are all gone is dropped, with what it captured.
+    /// The reactor does this when it stops: a pending call that holds a handle to the
+    /// reactor would otherwise keep the reactor, and its descriptors, alive for ever.
+    pub(crate) fn park(&self) {
+        let mut entries: Vec<Entry> = {
+            let mut q = self.queue.borrow_mut();
+            q.stale = 0;
+            let Queue { near, far, .. } = &mut *q;
+            near.drain().chain(far.drain()).collect()
+        };
+        entries.retain(|e| e.call.is_live(e.seq));
+        entries.sort_by_key(|e| (e.when, e.seq));
+        self.parked
+            .borrow_mut()
+            .extend(entries.iter().map(|e| Rc::downgrade(&e.call)));
+        // The calls nobody holds are dropped here, outside every borrow: what they
+        // captured may schedule or cancel as it drops.
+        drop(entries);
+    }
+
+    /// Puts the parked calls that are still pending back in the queue, in their order.
+    pub(crate) fn unpark(&self) {
+        let parked = std::mem::take(&mut *self.parked.borrow_mut());
+        for call in parked.iter().filter_map(Weak::upgrade) {
+            if call.state.get() == CallState::Pending {
+                self.push(&call);
+            }
         }
     }
 
@@ -325,11 +360,19 @@ impl TimeCore {
     /// Every pending call, in no particular order.
     pub(crate) fn pending(core: &Rc<TimeCore>) -> Vec<DelayedCall> {
         let q = core.queue.borrow();
+        let parked = core.parked.borrow();
         q.near
             .iter()
             .chain(q.far.iter())
             .filter(|e| e.call.is_live(e.seq))
-            .map(|e| DelayedCall::new(Rc::downgrade(core), e.call.clone()))
+            .map(|e| e.call.clone())
+            .chain(
+                parked
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .filter(|c| c.state.get() == CallState::Pending),
+            )
+            .map(|call| DelayedCall::new(Rc::downgrade(core), call))
             .collect()
     }
 }
