@@ -18,6 +18,48 @@ use std::rc::Rc;
 ///
 /// [`stop_producing`](Producer::stop_producing) comes when the connection is lost: write
 /// no more.
+///
+/// # Examples
+///
+/// A pull producer that sends a file's worth of chunks, one each time it is asked:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use torsion::testing::StringTransport;
+/// use torsion::{Producer, Transport};
+///
+/// struct Chunks {
+///     transport: Transport,
+///     left: Vec<&'static [u8]>,
+/// }
+///
+/// impl Producer for Chunks {
+///     fn resume_producing(&mut self) {
+///         match self.left.pop() {
+///             Some(chunk) => self.transport.write(chunk),
+///             None => {
+///                 self.transport.unregister_producer();
+///                 self.transport.lose_connection();
+///             }
+///         }
+///     }
+/// }
+///
+/// let st = StringTransport::new();
+/// let chunks = Rc::new(RefCell::new(Chunks {
+///     transport: st.transport(),
+///     left: vec![&b"world"[..], b"hello "],
+/// }));
+/// st.transport().register_producer(chunks.clone(), false)?;
+/// // The reactor asks each time the buffer is empty; here the test asks.
+/// for _ in 0..3 {
+///     chunks.borrow_mut().resume_producing();
+/// }
+/// assert_eq!(st.value(), b"hello world");
+/// assert!(st.disconnecting());
+/// # Ok::<(), torsion::Failure>(())
+/// ```
 pub trait Producer {
     /// Stop writing until `resume_producing` (streaming producers only).
     fn pause_producing(&mut self) {}

@@ -20,17 +20,25 @@ fn echo_once(stream: &mut TcpStream, msg: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-#[test]
-fn emfile_is_retried_with_backoff_and_recovers() {
+/// The `echo_server` example with 24 descriptors at most, so it runs out of them after a
+/// handful of connections; `None` (and a note) where `prlimit` is not installed.
+fn start_starved_echo_server() -> Option<(Program, u16)> {
     if Command::new("prlimit").arg("--version").output().is_err() {
         eprintln!("prlimit is not installed; skipping");
-        return;
+        return None;
     }
-    let (mut server, port) = Program::start_server_wrapped(
+    Some(Program::start_server_wrapped(
         &["prlimit", "--nofile=24", "--"],
         "echo_server",
         &["--interface", "127.0.0.1"],
-    );
+    ))
+}
+
+#[test]
+fn emfile_is_retried_with_backoff_and_recovers() {
+    let Some((mut server, port)) = start_starved_echo_server() else {
+        return;
+    };
 
     // Open more connections than the server has descriptors for: the kernel queues
     // them in the backlog while accept fails.
@@ -71,15 +79,9 @@ fn emfile_is_retried_with_backoff_and_recovers() {
 /// without waiting out its backoff (up to 1 s).
 #[test]
 fn emfile_retries_as_soon_as_a_descriptor_is_freed() {
-    if Command::new("prlimit").arg("--version").output().is_err() {
-        eprintln!("prlimit is not installed; skipping");
+    let Some((mut server, port)) = start_starved_echo_server() else {
         return;
-    }
-    let (mut server, port) = Program::start_server_wrapped(
-        &["prlimit", "--nofile=24", "--"],
-        "echo_server",
-        &["--interface", "127.0.0.1"],
-    );
+    };
     let mut clients: Vec<TcpStream> = (0..30).map(|_| connect(port)).collect();
     assert_eq!(echo_once(&mut clients[0], b"ping").unwrap(), b"ping");
     // Long enough for the backoff to reach its 1 s ceiling.

@@ -24,6 +24,58 @@ use crate::Failure;
 /// Returning `Err(reason)` from `do_read` or `do_write` (or panicking) removes the
 /// descriptor from the reactor and calls [`connection_lost`](FileDescriptor::connection_lost)
 /// with that reason; return `Err(Failure::new(ConnectionDone))` at end of file.
+///
+/// # Examples
+///
+/// Reads what arrives on one end of a socket pair until EOF:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::io::{Read, Write};
+/// use std::os::fd::{AsRawFd, RawFd};
+/// use std::os::unix::net::UnixStream;
+/// use std::rc::Rc;
+/// use torsion::error::ConnectionDone;
+/// use torsion::{Failure, FileDescriptor, Reactor};
+///
+/// struct Collect {
+///     sock: UnixStream,
+///     got: Vec<u8>,
+///     reactor: Reactor,
+/// }
+///
+/// impl FileDescriptor for Collect {
+///     fn fileno(&self) -> RawFd {
+///         self.sock.as_raw_fd()
+///     }
+///     fn do_read(&mut self) -> Result<(), Failure> {
+///         let mut buf = [0; 1024];
+///         match (&self.sock).read(&mut buf) {
+///             Ok(0) => Err(Failure::new(ConnectionDone)),
+///             Ok(n) => {
+///                 self.got.extend_from_slice(&buf[..n]);
+///                 Ok(())
+///             }
+///             Err(_) => Ok(()), // EAGAIN: wait for the next event
+///         }
+///     }
+///     fn connection_lost(&mut self, _reason: &Failure) {
+///         self.reactor.stop();
+///     }
+/// }
+///
+/// let (ours, mut theirs) = UnixStream::pair()?;
+/// ours.set_nonblocking(true)?;
+/// let reactor = Reactor::new()?;
+/// reactor.set_install_signal_handlers(false);
+/// let collect = Rc::new(RefCell::new(Collect { sock: ours, got: Vec::new(), reactor: reactor.clone() }));
+/// reactor.add_reader(collect.clone())?;
+/// theirs.write_all(b"raw bytes")?;
+/// drop(theirs);
+/// reactor.run()?;
+/// assert_eq!(collect.borrow().got, b"raw bytes");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait FileDescriptor {
     /// The descriptor to watch. It must stay the same while registered.
     fn fileno(&self) -> RawFd;

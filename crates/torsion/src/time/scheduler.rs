@@ -15,6 +15,32 @@ use crate::Failure;
 ///
 /// Code that schedules should take `&impl ReactorTime` (or a [`Scheduler`]) so tests can
 /// hand it a fake clock.
+///
+/// # Examples
+///
+/// A reminder that works on the reactor and, in a test, on a [`Clock`](super::Clock)
+/// moved by hand:
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+/// use torsion::testing::Clock;
+/// use torsion::ReactorTime;
+///
+/// fn remind(time: &impl ReactorTime, done: Rc<Cell<bool>>) {
+///     time.call_later(Duration::from_secs(30), move || done.set(true));
+/// }
+///
+/// let clock = Clock::new();
+/// let done = Rc::new(Cell::new(false));
+/// remind(&clock, done.clone());
+/// clock.advance(Duration::from_secs(29));
+/// assert!(!done.get());
+/// clock.advance(Duration::from_secs(1));
+/// assert!(done.get());
+/// assert!(clock.get_delayed_calls().is_empty());
+/// ```
 pub trait ReactorTime {
     /// The scheduler behind this clock.
     fn scheduler(&self) -> Scheduler;
