@@ -119,6 +119,12 @@ impl Reactor {
         }
     }
 
+    /// One of this reactor's descriptors was closed: what waits for one (a listening port
+    /// that ran out of descriptors) tries again now.
+    pub(crate) fn descriptor_freed(&self) {
+        self.core.listeners.retry_starved();
+    }
+
     /// How many stream connections (TCP, pipes) are open, or being opened, on this
     /// reactor.
     pub fn connection_count(&self) -> usize {

@@ -64,6 +64,25 @@ impl Listeners {
     pub(crate) fn has_queued_work(&self) -> bool {
         !self.again.borrow().is_empty()
     }
+
+    /// A descriptor was freed: the ports that ran out of descriptors retry at once (on
+    /// the next iteration) instead of waiting out their backoff.
+    pub(crate) fn retry_starved(&self) {
+        if self.starved.borrow().is_empty() {
+            return;
+        }
+        let starved = std::mem::take(&mut *self.starved.borrow_mut());
+        let mut ports = self.ports.borrow_mut();
+        for key in starved {
+            let Some(listener) = ports.get_mut(key) else {
+                continue;
+            };
+            if let Some(retry) = listener.retry.take() {
+                let _ = retry.cancel();
+                self.again.borrow_mut().push(key);
+            }
+        }
+    }
 }
 
 /// How to listen: which interface, how long a backlog, whether to share the port.
@@ -277,26 +296,6 @@ impl Reactor {
         let keys = std::mem::take(&mut *self.core.listeners.again.borrow_mut());
         for key in keys {
             self.accept_some(key);
-        }
-    }
-
-    /// A descriptor was closed: a port that ran out of descriptors retries at once (on
-    /// the next iteration) instead of waiting out its backoff.
-    pub(crate) fn descriptor_freed(&self) {
-        let listeners = &self.core.listeners;
-        if listeners.starved.borrow().is_empty() {
-            return;
-        }
-        let starved = std::mem::take(&mut *listeners.starved.borrow_mut());
-        let mut ports = listeners.ports.borrow_mut();
-        for key in starved {
-            let Some(listener) = ports.get_mut(key) else {
-                continue;
-            };
-            if let Some(retry) = listener.retry.take() {
-                let _ = retry.cancel();
-                listeners.again.borrow_mut().push(key);
-            }
         }
     }
 
