@@ -4,6 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::conn::Closed;
 use super::flags;
+use super::source::StreamSource;
 use crate::error::{ConnectionDone, ConnectionLost};
 use crate::slab::Key;
 use crate::{Failure, Reactor};
@@ -26,14 +27,12 @@ impl Reactor {
             opener,
         } = closed;
         let protocol = cell.take_protocol();
-        if let Some(mut source) = source {
-            source.deregister(self.core.io.registry());
+        if let Some(source) = source {
             // An abort (or a panic, or an overflow) resets a TCP connection, as Twisted
             // does, so the peer knows data was lost; a clean close or a dead peer closes
             // normally.
             let reset = !(reason.check::<ConnectionDone>() || reason.check::<ConnectionLost>());
-            source.close(reset);
-            self.descriptor_freed();
+            self.release_source(source, reset);
         }
         tracing::debug!(peer = %cell.peer(), %reason, "connection closed");
         if let Some(slot) = producer {
@@ -56,11 +55,17 @@ impl Reactor {
         let removed = self.core.streams.remove(key);
         if let Some(cell) = removed {
             let closed = cell.conn().borrow_mut().close();
-            if let Some(mut source) = closed.source {
-                source.deregister(self.core.io.registry());
-                source.close(false);
-                self.descriptor_freed();
+            if let Some(source) = closed.source {
+                self.release_source(source, false);
             }
         }
+    }
+
+    /// Stops polling a closed connection's descriptors, closes them, and lets whatever
+    /// waits for a free descriptor try again.
+    fn release_source(&self, mut source: Box<dyn StreamSource>, reset: bool) {
+        source.deregister(self.core.io.registry());
+        source.close(reset);
+        self.descriptor_freed();
     }
 }
