@@ -87,6 +87,20 @@ simple_error!(
 );
 
 simple_error!(
+    /// A [`Deferred`](crate::defer::Deferred) was given a result (`callback`, `errback`)
+    /// when it already had one.
+    AlreadyCalledError,
+    "The Deferred was already called."
+);
+
+simple_error!(
+    /// A [`Deferred`](crate::defer::Deferred)'s callback returned that same Deferred, which
+    /// would wait for itself forever.
+    DeferredLoop,
+    "A callback returned the Deferred it was added to."
+);
+
+simple_error!(
     /// `register_producer` was called on a transport that already has a producer.
     ProducerAlreadyRegistered,
     "A producer is already registered with this transport."

@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::fdset::FdSet;
@@ -13,6 +14,7 @@ use super::signals::SignalWatch;
 use super::timer_driver::TimerDriver;
 use super::token::WAKER;
 use super::triggers::Triggers;
+use crate::defer::executor::{self, Executor};
 use crate::slab::Slab;
 use crate::stream::Streams;
 use crate::tcp::Listeners;
@@ -29,6 +31,8 @@ pub(crate) struct ReactorCore {
     pub(crate) listeners: Listeners,
     pub(crate) fds: RefCell<FdSet>,
     pub(crate) remote: Arc<Remote>,
+    /// The thread's tasks, run on every pass.
+    pub(crate) tasks: Rc<Executor>,
     pub(crate) lookups: RefCell<Slab<LookupDone>>,
     pub(crate) triggers: RefCell<Triggers>,
     pub(crate) signals: RefCell<Option<SignalWatch>>,
@@ -43,13 +47,17 @@ impl ReactorCore {
         let io = IoDriver::new()?;
         let waker = mio::Waker::new(io.registry(), WAKER)?;
         let timers = TimerDriver::new(io.registry())?;
+        let remote = Arc::new(Remote::new(waker));
+        let tasks = executor::current();
+        tasks.set_reactor(Arc::downgrade(&remote));
         Ok(ReactorCore {
             io,
             timers,
             streams: Streams::new(),
             listeners: Listeners::default(),
             fds: RefCell::default(),
-            remote: Arc::new(Remote::new(waker)),
+            remote,
+            tasks,
             lookups: RefCell::default(),
             triggers: RefCell::default(),
             signals: RefCell::new(None),
@@ -63,6 +71,7 @@ impl ReactorCore {
     pub(crate) fn has_queued_work(&self) -> bool {
         self.streams.has_queued_work()
             || self.listeners.has_queued_work()
+            || self.tasks.has_work()
             || self.stop_requested.get()
     }
 }

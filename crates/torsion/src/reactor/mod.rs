@@ -15,7 +15,7 @@ mod triggers;
 pub(crate) use self::core::ReactorCore;
 pub use fdset::{Descriptor, FileDescriptor};
 pub use group::{run_reactors, Peers};
-pub(crate) use remote::RemoteCall;
+pub(crate) use remote::{Remote, RemoteCall};
 pub use remote::ThreadHandle;
 pub use triggers::{Phase, SystemEvent, TriggerId};
 

@@ -107,6 +107,7 @@ impl Reactor {
     }
 
     fn run_queued_work(&self) {
+        self.core.tasks.run_ready();
         self.read_resumed();
         self.accept_again();
         self.flush_dirty();
@@ -138,6 +139,9 @@ impl Reactor {
         self.read_resumed();
         self.accept_again();
         core.timers.run_due();
+        if core.tasks.has_work() {
+            core.tasks.run_ready();
+        }
         self.flush_dirty();
         Ok(())
     }

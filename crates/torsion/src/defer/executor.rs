@@ -1,0 +1,267 @@
+//! The thread's task queue: futures run by the reactor's loop, with no second runtime.
+//!
+//! One executor per thread, shared by every reactor on it. A task is polled when it is
+//! spawned ([`spawn_now`]) or from the loop ([`spawn_queued`]), and again after its waker is
+//! used: woken tasks run when a Deferred's callbacks have finished, when a fake clock
+//! advances, and on each pass of a reactor's loop. A waker used from another thread queues
+//! its task through the reactor's `call_from_thread` path.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Wake, Waker};
+
+use crate::reactor::RemoteCall;
+use crate::slab::{Key, Slab};
+
+/// Polls a thread runs in one go before it lets the loop do its I/O again.
+const POLL_BUDGET: usize = 4096;
+
+type BoxedTask = Pin<Box<dyn Future<Output = ()>>>;
+
+struct Task {
+    /// `None` while it is being polled.
+    future: Option<BoxedTask>,
+    waker: Waker,
+    queued: bool,
+    cancelled: bool,
+}
+
+/// Wakes from other threads, waiting for the owner's loop.
+struct RemoteWakes {
+    pending: AtomicBool,
+    keys: Mutex<Vec<Key>>,
+    /// The newest reactor on the owner's thread, to wake its loop.
+    reactor: Mutex<Option<Weak<crate::reactor::Remote>>>,
+}
+
+impl RemoteWakes {
+    fn push(&self, key: Key) {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(key);
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            let reactor = self.reactor.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(remote) = reactor.as_ref().and_then(Weak::upgrade) {
+                remote.send(RemoteCall::Call(Box::new(|| {})));
+            }
+        }
+    }
+
+    fn take(&self) -> Vec<Key> {
+        if !self.pending.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+struct TaskWaker {
+    executor: u64,
+    key: Key,
+    remote: Arc<RemoteWakes>,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if EXECUTOR_ID.with(Cell::get) == self.executor {
+            EXECUTOR.with(|e| e.schedule(self.key));
+        } else {
+            self.remote.push(self.key);
+        }
+    }
+}
+
+/// A thread's tasks.
+pub(crate) struct Executor {
+    id: u64,
+    tasks: RefCell<Slab<Task>>,
+    ready: RefCell<VecDeque<Key>>,
+    /// A task is being polled (or the queue is being run): wakes only queue.
+    polling: Cell<bool>,
+    remote: Arc<RemoteWakes>,
+}
+
+thread_local! {
+    static EXECUTOR_ID: Cell<u64> = const { Cell::new(0) };
+    static EXECUTOR: Rc<Executor> = Rc::new(Executor::new());
+}
+
+/// The executor of the calling thread.
+pub(crate) fn current() -> Rc<Executor> {
+    EXECUTOR.with(Rc::clone)
+}
+
+/// Runs the tasks woken so far on this thread, unless a task is being polled (then the
+/// run under way picks them up).
+pub(crate) fn run_woken_tasks() {
+    EXECUTOR.with(|e| e.run_ready());
+}
+
+/// Restores `polling` when a poll ends, by return or unwinding.
+struct PollingGuard<'a> {
+    flag: &'a Cell<bool>,
+    before: bool,
+}
+
+impl Drop for PollingGuard<'_> {
+    fn drop(&mut self) {
+        self.flag.set(self.before);
+    }
+}
+
+impl Executor {
+    fn new() -> Executor {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        EXECUTOR_ID.with(|cell| cell.set(id));
+        Executor {
+            id,
+            tasks: RefCell::default(),
+            ready: RefCell::default(),
+            polling: Cell::new(false),
+            remote: Arc::new(RemoteWakes {
+                pending: AtomicBool::new(false),
+                keys: Mutex::new(Vec::new()),
+                reactor: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Wakes from other threads will wake this reactor's loop.
+    pub(crate) fn set_reactor(&self, remote: Weak<crate::reactor::Remote>) {
+        *self.remote.reactor.lock().unwrap_or_else(|e| e.into_inner()) = Some(remote);
+    }
+
+    /// Whether a task waits to be polled.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.ready.borrow().is_empty() || self.remote.pending.load(Ordering::Relaxed)
+    }
+
+    /// The key the next spawned task gets.
+    pub(crate) fn next_key(&self) -> Key {
+        self.tasks.borrow().next_key()
+    }
+
+    fn insert(&self, future: BoxedTask, queued: bool) -> Key {
+        let mut tasks = self.tasks.borrow_mut();
+        let key = tasks.next_key();
+        let waker = Waker::from(Arc::new(TaskWaker {
+            executor: self.id,
+            key,
+            remote: self.remote.clone(),
+        }));
+        let inserted = tasks.insert(Task {
+            future: Some(future),
+            waker,
+            queued,
+            cancelled: false,
+        });
+        debug_assert_eq!(inserted, key);
+        key
+    }
+
+    /// Adds a task polled from the queue, soon.
+    pub(crate) fn spawn_queued(&self, future: BoxedTask) -> Key {
+        let key = self.insert(future, true);
+        self.ready.borrow_mut().push_back(key);
+        key
+    }
+
+    /// Adds a task and polls it at once.
+    pub(crate) fn spawn_now(&self, future: BoxedTask) -> Key {
+        let key = self.insert(future, false);
+        self.poll_task(key);
+        self.run_ready();
+        key
+    }
+
+    /// Drops a task's future (Rust's way to cancel it); a task being polled is dropped
+    /// when its poll returns.
+    pub(crate) fn cancel(&self, key: Key) {
+        let removed = {
+            let mut tasks = self.tasks.borrow_mut();
+            match tasks.get_mut(key) {
+                Some(task) if task.future.is_none() => {
+                    task.cancelled = true;
+                    None
+                }
+                Some(_) => tasks.remove(key),
+                None => None,
+            }
+        };
+        drop(removed);
+    }
+
+    fn schedule(&self, key: Key) {
+        let newly = match self.tasks.borrow_mut().get_mut(key) {
+            Some(task) => !std::mem::replace(&mut task.queued, true),
+            None => false,
+        };
+        if newly {
+            self.ready.borrow_mut().push_back(key);
+        }
+    }
+
+    fn poll_task(&self, key: Key) {
+        let taken = {
+            let mut tasks = self.tasks.borrow_mut();
+            match tasks.get_mut(key) {
+                Some(task) => {
+                    task.queued = false;
+                    task.future.take().map(|f| (f, task.waker.clone()))
+                }
+                None => None,
+            }
+        };
+        let Some((mut future, waker)) = taken else {
+            return;
+        };
+        let done = {
+            let _guard = PollingGuard {
+                flag: &self.polling,
+                before: self.polling.replace(true),
+            };
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_ready()
+        };
+        let mut tasks = self.tasks.borrow_mut();
+        let task = tasks.get_mut(key).expect("a task stays while polled");
+        if !(done || task.cancelled) {
+            task.future = Some(future);
+            return;
+        }
+        let removed = tasks.remove(key);
+        drop(tasks);
+        // What the future holds may run user code when dropped: no borrow is held.
+        drop((removed, future));
+    }
+
+    /// Polls woken tasks until none is left or the budget is spent (the loop then comes
+    /// back without blocking).
+    pub(crate) fn run_ready(&self) {
+        if self.polling.get() {
+            return;
+        }
+        for key in self.remote.take() {
+            self.schedule(key);
+        }
+        for _ in 0..POLL_BUDGET {
+            let Some(key) = self.ready.borrow_mut().pop_front() else {
+                return;
+            };
+            self.poll_task(key);
+        }
+    }
+}

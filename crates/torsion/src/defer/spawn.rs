@@ -1,0 +1,133 @@
+//! Futures as Deferreds: [`ensure_deferred`], [`Deferred::from_future`] and
+//! [`Reactor::spawn_local`].
+
+use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
+
+use super::executor::{self, Executor};
+use super::Deferred;
+use crate::slab::Key;
+use crate::{Failure, Reactor};
+
+/// Runs `future` as a task and gives its outcome as a Deferred (Twisted's `ensureDeferred`
+/// of a coroutine). The future is polled at once, inside this call, up to its first
+/// `.await` that is not ready, then whenever it is woken (see the module docs).
+///
+/// Cancelling the returned Deferred drops the future (Rust's cancellation: whatever it was
+/// awaiting is not cancelled) and fails the Deferred with
+/// [`CancelledError`](crate::error::CancelledError). A panic inside the future fails the
+/// Deferred with [`CallbackPanicked`](crate::error::CallbackPanicked).
+///
+/// # Examples
+///
+/// ```
+/// use torsion::defer::{ensure_deferred, Deferred};
+///
+/// async fn add_one(d: Deferred<u32>) -> Result<u32, torsion::Failure> {
+///     Ok(d.await? + 1)
+/// }
+///
+/// let input = Deferred::new();
+/// let output = ensure_deferred(add_one(input.clone()));
+/// assert!(!output.called());
+/// input.callback(1)?;
+/// assert_eq!(output.take_result().unwrap()?, 2);
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+#[track_caller]
+pub fn ensure_deferred<T, F>(future: F) -> Deferred<T>
+where
+    T: 'static,
+    F: Future<Output = Result<T, Failure>> + 'static,
+{
+    start(future, |e, task| e.spawn_now(task))
+}
+
+impl<T: 'static> Deferred<T> {
+    /// The same as [`ensure_deferred`].
+    #[track_caller]
+    pub fn from_future<F>(future: F) -> Deferred<T>
+    where
+        F: Future<Output = Result<T, Failure>> + 'static,
+    {
+        ensure_deferred(future)
+    }
+}
+
+impl Reactor {
+    /// Runs `future` on this reactor's loop, first polled on the loop's next pass (not
+    /// inside this call, as tokio's `spawn_local`), and gives its output as a Deferred.
+    ///
+    /// Cancelling the Deferred drops the future; a panic inside it fails the Deferred with
+    /// [`CallbackPanicked`](crate::error::CallbackPanicked). Tasks belong to the thread:
+    /// every reactor on it runs them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use torsion::{defer::sleep, Reactor};
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let r = reactor.clone();
+    /// let done = reactor.spawn_local(async move {
+    ///     sleep(&r, Duration::from_millis(5)).await.unwrap();
+    ///     r.stop();
+    ///     "slept"
+    /// });
+    /// reactor.run()?;
+    /// assert_eq!(done.take_result().unwrap()?, "slept");
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> Deferred<F::Output>
+    where
+        F: Future + 'static,
+    {
+        start(async move { Ok(future.await) }, |e, task| e.spawn_queued(task))
+    }
+}
+
+#[track_caller]
+fn start<T, F>(
+    future: F,
+    spawn: impl FnOnce(&Executor, std::pin::Pin<Box<dyn Future<Output = ()>>>) -> Key,
+) -> Deferred<T>
+where
+    T: 'static,
+    F: Future<Output = Result<T, Failure>> + 'static,
+{
+    let task_key: Rc<Cell<Option<Key>>> = Rc::default();
+    let key_for_cancel = task_key.clone();
+    let deferred = Deferred::with_canceller(move |_| {
+        if let Some(key) = key_for_cancel.take() {
+            executor::current().cancel(key);
+        }
+    });
+    let result = deferred.clone();
+    let key_when_done = task_key.clone();
+    let task = Box::pin(async move {
+        let mut future = pin!(future);
+        let outcome = poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(outcome)) => Poll::Ready(outcome),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(Failure::from_panic("spawned future", payload))),
+        })
+        .await;
+        key_when_done.set(None);
+        let _ = match outcome {
+            Ok(value) => result.callback(value),
+            Err(failure) => result.errback(failure),
+        };
+    });
+    let executor = executor::current();
+    // Set before the first poll, which may cancel the task through the Deferred.
+    task_key.set(Some(executor.next_key()));
+    let key = spawn(&executor, task);
+    debug_assert!(task_key.get().map_or(true, |k| k == key));
+    deferred
+}
