@@ -29,7 +29,9 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod address;
+pub mod connection;
 pub mod defer;
+pub mod endpoints;
 pub mod error;
 mod factory;
 mod failure;
@@ -49,7 +51,7 @@ pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
 pub use failure::Failure;
 pub use producer::{Producer, SharedProducer};
-pub use protocol::{Cx, Hosted, Protocol};
+pub use protocol::{Cx, Hosted, Protocol, ProtocolHandle};
 pub use reactor::{
     run_reactors, Descriptor, FileDescriptor, Peers, Phase, Reactor, Result, SystemEvent,
     ThreadHandle, TriggerId,

@@ -193,7 +193,10 @@ impl<T: 'static> Deferred<T> {
 
     /// Adds a callback, run on a value (a failure passes it by).
     #[track_caller]
-    pub fn add_callback<R: IntoNext>(self, f: impl FnOnce(T) -> R + 'static) -> Deferred<R::Output> {
+    pub fn add_callback<R: IntoNext>(
+        self,
+        f: impl FnOnce(T) -> R + 'static,
+    ) -> Deferred<R::Output> {
         self.link(move |outcome| match outcome {
             Ok(value) => step(f(unbox::<T>(value))),
             Err(failure) => Step::Done(Err(failure)),

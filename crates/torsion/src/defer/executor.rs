@@ -139,7 +139,11 @@ impl Executor {
 
     /// Wakes from other threads will wake this reactor's loop.
     pub(crate) fn set_reactor(&self, remote: Weak<crate::reactor::Remote>) {
-        *self.remote.reactor.lock().unwrap_or_else(|e| e.into_inner()) = Some(remote);
+        *self
+            .remote
+            .reactor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(remote);
     }
 
     /// Whether a task waits to be polled.

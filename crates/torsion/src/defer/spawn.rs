@@ -88,7 +88,9 @@ impl Reactor {
     where
         F: Future + 'static,
     {
-        start(async move { Ok(future.await) }, |e, task| e.spawn_queued(task))
+        start(async move { Ok(future.await) }, |e, task| {
+            e.spawn_queued(task)
+        })
     }
 }
 
@@ -112,12 +114,17 @@ where
     let key_when_done = task_key.clone();
     let task = Box::pin(async move {
         let mut future = pin!(future);
-        let outcome = poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(outcome)) => Poll::Ready(outcome),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(Failure::from_panic("spawned future", payload))),
-        })
-        .await;
+        let outcome =
+            poll_fn(
+                |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(outcome)) => Poll::Ready(outcome),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(payload) => {
+                        Poll::Ready(Err(Failure::from_panic("spawned future", payload)))
+                    }
+                },
+            )
+            .await;
         key_when_done.set(None);
         let _ = match outcome {
             Ok(value) => result.callback(value),

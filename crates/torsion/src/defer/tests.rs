@@ -56,7 +56,8 @@ fn a_failure_skips_callbacks_until_an_errback_recovers() {
             Ok(n)
         })
         .add_errback(move |f| {
-            s3.borrow_mut().push(format!("eb {}", f.get_error_message()));
+            s3.borrow_mut()
+                .push(format!("eb {}", f.get_error_message()));
             Ok(7)
         })
         .add_callbacks(|n| Ok(n * 2), |_f| Ok(0));
@@ -225,7 +226,11 @@ fn cancel_without_canceller_fails_and_eats_one_late_result() {
     d.cancel();
     d.callback(1).unwrap();
     assert!(d.callback(2).unwrap_err().check::<AlreadyCalledError>());
-    assert!(d.take_result().unwrap().unwrap_err().check::<CancelledError>());
+    assert!(d
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<CancelledError>());
 }
 
 #[test]
@@ -239,11 +244,19 @@ fn cancel_calls_the_canceller_which_may_give_a_result() {
     let d = Deferred::<u32>::with_canceller(move |_| *c.borrow_mut() += 1);
     d.cancel();
     assert_eq!(*calls.borrow(), 1);
-    assert!(d.take_result().unwrap().unwrap_err().check::<CancelledError>());
+    assert!(d
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<CancelledError>());
     // With a canceller, a late result is a programming error (Twisted raises too).
     assert!(d.callback(1).unwrap_err().check::<AlreadyCalledError>());
     d.cancel();
-    assert_eq!(*calls.borrow(), 1, "cancelling a called Deferred does nothing");
+    assert_eq!(
+        *calls.borrow(),
+        1,
+        "cancelling a called Deferred does nothing"
+    );
 }
 
 #[test]
@@ -257,7 +270,11 @@ fn cancel_while_waiting_cancels_the_inner_deferred() {
     outer.callback(0).unwrap();
     out.cancel();
     assert!(*cancelled.borrow());
-    assert!(out.take_result().unwrap().unwrap_err().check::<CancelledError>());
+    assert!(out
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<CancelledError>());
 }
 
 #[test]
@@ -279,7 +296,11 @@ fn add_timeout_fails_with_timeout_error_on_the_clock() {
     clock.advance(Duration::from_secs(2));
     assert!(!d.called());
     clock.advance(Duration::from_secs(1));
-    assert!(d.take_result().unwrap().unwrap_err().check::<TimeoutError>());
+    assert!(d
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<TimeoutError>());
 }
 
 #[test]
@@ -297,7 +318,11 @@ fn a_user_cancel_under_a_timeout_stays_cancelled() {
     let clock = Clock::new();
     let d = Deferred::<u32>::new().add_timeout(Duration::from_secs(3), &clock);
     d.cancel();
-    assert!(d.take_result().unwrap().unwrap_err().check::<CancelledError>());
+    assert!(d
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<CancelledError>());
     assert!(clock.get_delayed_calls().is_empty());
 }
 
@@ -313,7 +338,11 @@ fn defer_later_runs_on_the_clock_and_cancels() {
     d.cancel();
     clock.advance(Duration::from_secs(2));
     assert!(!*ran.borrow());
-    assert!(d.take_result().unwrap().unwrap_err().check::<CancelledError>());
+    assert!(d
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<CancelledError>());
     assert!(clock.get_delayed_calls().is_empty());
 }
 
@@ -352,7 +381,11 @@ fn an_unhandled_failure_is_logged_with_where_it_was_made_and_failed() {
     assert!(out.contains("Unhandled error in Deferred"), "{out}");
     assert!(out.contains("boom"), "{out}");
     let this_file = file!();
-    assert_eq!(out.matches(this_file).count(), 2, "created_at and failed_at: {out}");
+    assert_eq!(
+        out.matches(this_file).count(),
+        2,
+        "created_at and failed_at: {out}"
+    );
 }
 
 #[test]
@@ -449,7 +482,11 @@ fn cancelling_a_task_drops_its_future_but_not_what_it_awaits() {
     assert!(!*dropped.borrow());
     task.cancel();
     assert!(*dropped.borrow());
-    assert!(task.take_result().unwrap().unwrap_err().check::<CancelledError>());
+    assert!(task
+        .take_result()
+        .unwrap()
+        .unwrap_err()
+        .check::<CancelledError>());
     assert!(!awaited.called(), "the awaited Deferred is not cancelled");
 }
 
@@ -459,10 +496,20 @@ fn dropping_an_awaiting_future_leaves_the_deferred_alone() {
     {
         let mut fut = Box::pin(d.clone().into_future());
         let waker = std::task::Waker::noop();
-        assert!(fut.as_mut().poll(&mut Context::from_waker(waker)).is_pending());
+        assert!(fut
+            .as_mut()
+            .poll(&mut Context::from_waker(waker))
+            .is_pending());
     }
     d.callback(3).unwrap();
-    assert_eq!(d.clone().add_callback(|n| Ok(n + 1)).take_result().unwrap().unwrap(), 4);
+    assert_eq!(
+        d.clone()
+            .add_callback(|n| Ok(n + 1))
+            .take_result()
+            .unwrap()
+            .unwrap(),
+        4
+    );
 }
 
 #[test]

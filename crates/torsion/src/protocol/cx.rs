@@ -100,6 +100,12 @@ impl<P: Protocol> Cx<P> {
         &self.transport
     }
 
+    /// A handle to this protocol for code outside its callbacks (a Deferred's callback, a
+    /// task): see [`ProtocolHandle`](super::ProtocolHandle).
+    pub fn handle(&self) -> super::ProtocolHandle<P> {
+        super::ProtocolHandle::new(self.route.clone(), self.transport.clone())
+    }
+
     /// The clock this connection's timers run on.
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler

@@ -2,10 +2,12 @@
 
 mod bound;
 mod cx;
+mod handle;
 mod hosted;
 
 pub(crate) use bound::{BoundProtocol, DynProtocol, NoProtocol};
 pub use cx::Cx;
+pub use handle::ProtocolHandle;
 pub use hosted::Hosted;
 
 use crate::Failure;

@@ -4,6 +4,7 @@ mod core;
 mod fdset;
 mod group;
 mod io_driver;
+mod lookup;
 mod remote;
 mod run;
 mod signals;
@@ -15,8 +16,8 @@ mod triggers;
 pub(crate) use self::core::ReactorCore;
 pub use fdset::{Descriptor, FileDescriptor};
 pub use group::{run_reactors, Peers};
-pub(crate) use remote::{Remote, RemoteCall};
 pub use remote::ThreadHandle;
+pub(crate) use remote::{Remote, RemoteCall};
 pub use triggers::{Phase, SystemEvent, TriggerId};
 
 use std::fmt;

@@ -1,0 +1,105 @@
+//! [`Announced`]: the protocol an endpoint's connection runs, which fires the endpoint's
+//! Deferred with a handle to the user's protocol once it is connected.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::defer::Deferred;
+use crate::error::NoProtocol;
+use crate::{
+    Address, ClientFactory, Connector, Cx, Factory, Failure, Hosted, Protocol, ProtocolHandle,
+};
+
+/// Hosts the user's protocol and announces it.
+pub(crate) struct Announced<P: Protocol> {
+    inner: Hosted<P>,
+    ready: Option<Deferred<ProtocolHandle<P>>>,
+}
+
+impl<P: Protocol> Announced<P> {
+    /// Fires the Deferred (once) with a handle to the hosted protocol.
+    fn announce(&mut self) {
+        let Some(ready) = self.ready.take() else {
+            return;
+        };
+        if let Some(handle) = self.inner.with(|_, cx| cx.handle()) {
+            let _ = ready.callback(handle);
+        }
+    }
+}
+
+impl<P: Protocol> Protocol for Announced<P> {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        self.inner
+            .connection_made(cx, cx.transport().clone(), |me: &mut Self| &mut me.inner);
+        // From the loop, after this callback: the handle works in the Deferred's callbacks.
+        cx.call_later(Duration::ZERO, |me, _cx| me.announce());
+    }
+
+    fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
+        self.inner.data_received(data);
+    }
+
+    fn read_connection_lost(&mut self, _cx: &mut Cx<Self>) {
+        self.inner.read_connection_lost();
+    }
+
+    fn write_connection_lost(&mut self, _cx: &mut Cx<Self>) {
+        self.inner.write_connection_lost();
+    }
+
+    fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
+        // Lost before the announcement: the Deferred still gets its (now closed) handle.
+        self.announce();
+        self.inner.connection_lost(reason);
+    }
+}
+
+/// The client factory an endpoint connects with: builds the user's protocol (once, for
+/// the attempt that wins) and settles the endpoint's Deferred.
+pub(crate) struct Announcer<F: Factory> {
+    factory: Rc<RefCell<F>>,
+    ready: Deferred<ProtocolHandle<F::Protocol>>,
+    /// Set by the first attempt that gets a protocol; later ones are refused.
+    won: Rc<Cell<bool>>,
+}
+
+impl<F: Factory> Announcer<F> {
+    pub(crate) fn new(
+        factory: Rc<RefCell<F>>,
+        ready: Deferred<ProtocolHandle<F::Protocol>>,
+        won: Rc<Cell<bool>>,
+    ) -> Announcer<F> {
+        Announcer {
+            factory,
+            ready,
+            won,
+        }
+    }
+}
+
+impl<F: Factory> ClientFactory for Announcer<F> {
+    type Protocol = Announced<F::Protocol>;
+
+    fn build_protocol(&mut self, addr: Address) -> Option<Self::Protocol> {
+        if self.won.replace(true) {
+            return None;
+        }
+        match self.factory.borrow_mut().build_protocol(addr) {
+            Some(protocol) => Some(Announced {
+                inner: Hosted::new(protocol),
+                ready: Some(self.ready.clone()),
+            }),
+            None => {
+                let _ = self.ready.errback(Failure::new(NoProtocol));
+                None
+            }
+        }
+    }
+
+    fn client_connection_failed(&mut self, _connector: &Connector, reason: &Failure) {
+        // Ignored when the Deferred already has a result (cancelled, or refused above).
+        let _ = self.ready.errback(reason.clone());
+    }
+}

@@ -1,0 +1,96 @@
+//! [`ServerEndpoint`] and [`ClientEndpoint`]: any endpoint, whatever its transport, and
+//! [`connect_protocol`].
+
+use super::{HostnameEndpoint, TcpClientEndpoint, TcpServerEndpoint};
+use crate::defer::Deferred;
+use crate::{Factory, ListeningPort, Protocol, ProtocolHandle};
+
+/// Any endpoint that listens (what [`server_from_string`](super::server_from_string)
+/// builds).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ServerEndpoint {
+    /// A TCP port.
+    Tcp(TcpServerEndpoint),
+}
+
+impl ServerEndpoint {
+    /// Listens with `factory`; see the variant's own `listen`.
+    #[track_caller]
+    pub fn listen<F: Factory>(&self, factory: F) -> Deferred<ListeningPort> {
+        match self {
+            ServerEndpoint::Tcp(tcp) => tcp.listen(factory),
+        }
+    }
+}
+
+impl From<TcpServerEndpoint> for ServerEndpoint {
+    fn from(endpoint: TcpServerEndpoint) -> Self {
+        ServerEndpoint::Tcp(endpoint)
+    }
+}
+
+/// Any endpoint that connects (what [`client_from_string`](super::client_from_string)
+/// builds).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ClientEndpoint {
+    /// TCP to a host name or address.
+    Tcp(TcpClientEndpoint),
+    /// TCP to a host name, racing its addresses.
+    Hostname(HostnameEndpoint),
+}
+
+impl ClientEndpoint {
+    /// Connects with `factory`; the Deferred has a handle to the connected protocol (see
+    /// [`TcpClientEndpoint::connect`]). Cancelling it stops the attempt.
+    #[track_caller]
+    pub fn connect<F: Factory>(&self, factory: F) -> Deferred<ProtocolHandle<F::Protocol>> {
+        match self {
+            ClientEndpoint::Tcp(tcp) => tcp.connect(factory),
+            ClientEndpoint::Hostname(hostname) => hostname.connect(factory),
+        }
+    }
+}
+
+impl From<TcpClientEndpoint> for ClientEndpoint {
+    fn from(endpoint: TcpClientEndpoint) -> Self {
+        ClientEndpoint::Tcp(endpoint)
+    }
+}
+
+impl From<HostnameEndpoint> for ClientEndpoint {
+    fn from(endpoint: HostnameEndpoint) -> Self {
+        ClientEndpoint::Hostname(endpoint)
+    }
+}
+
+/// Connects `endpoint` and runs `protocol` on the connection (Twisted's
+/// `connectProtocol`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use torsion::endpoints::{connect_protocol, TcpClientEndpoint};
+/// use torsion::{Cx, Protocol, Reactor};
+///
+/// struct Hello;
+/// impl Protocol for Hello {
+///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+///         cx.transport().write(b"hello\r\n");
+///     }
+/// }
+///
+/// let reactor = Reactor::new()?;
+/// let endpoint = TcpClientEndpoint::new(&reactor, "127.0.0.1", 8000);
+/// let connected = connect_protocol(&endpoint.into(), Hello);
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+#[track_caller]
+pub fn connect_protocol<P: Protocol>(
+    endpoint: &ClientEndpoint,
+    protocol: P,
+) -> Deferred<ProtocolHandle<P>> {
+    let mut protocol = Some(protocol);
+    endpoint.connect(move |_addr| protocol.take())
+}
