@@ -29,6 +29,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod address;
+pub mod endpoints;
 pub mod error;
 mod factory;
 mod failure;
