@@ -30,8 +30,10 @@ impl Reactor {
         if let Some(source) = source {
             // An abort (or a panic, or an overflow) resets a TCP connection, as Twisted
             // does, so the peer knows data was lost; a clean close or a dead peer closes
-            // normally.
-            let reset = !(reason.check::<ConnectionDone>() || reason.check::<ConnectionLost>());
+            // normally. Exact types: `check::<ConnectionLost>()` would also take in
+            // `ConnectionAborted`, its subkind.
+            let reset = reason.downcast_ref::<ConnectionDone>().is_none()
+                && reason.downcast_ref::<ConnectionLost>().is_none();
             self.release_source(source, reset);
         }
         tracing::debug!(peer = %cell.peer(), %reason, "connection closed");
