@@ -64,7 +64,9 @@ where
 /// Builds protocols for outgoing connections and hears how each attempt went (Twisted's
 /// `ClientFactory`).
 ///
-/// For one [`Connector`] the calls come in this order, always from the loop:
+/// For one [`Connector`] the calls come in this order, always from the loop (or, on a
+/// [`MemoryReactor`](crate::testing::MemoryReactor), from its clock and from the test
+/// playing the outcome on the [`MemoryConnector`](crate::testing::MemoryConnector)):
 /// [`started_connecting`](ClientFactory::started_connecting), then either
 /// [`client_connection_failed`](ClientFactory::client_connection_failed), or
 /// [`build_protocol`](ClientFactory::build_protocol), the protocol's whole life, and last
@@ -177,7 +179,13 @@ fn guarded<F, R>(cell: &RefCell<F>, name: &'static str, f: impl FnOnce(&mut F) -
         );
         return None;
     };
-    match catch_unwind(AssertUnwindSafe(|| f(&mut factory))) {
+    caught(name, || f(&mut factory))
+}
+
+/// Runs the factory callback `name`: its result, or `None` if it panicked (the panic is
+/// logged).
+pub(crate) fn caught<R>(name: &'static str, f: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Some(r),
         Err(payload) => {
             let failure = Failure::from_panic(name, payload);

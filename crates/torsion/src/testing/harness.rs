@@ -4,9 +4,9 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
 use std::rc::Rc;
 
-use super::StringTransport;
+use super::{MemoryConnector, StringTransport};
 use crate::protocol::{BoundProtocol, DynProtocol};
-use crate::time::ReactorTime;
+use crate::time::{ReactorTime, Scheduler};
 use crate::{Failure, Protocol, Transport};
 
 /// A protocol connected to a [`StringTransport`] and a clock, whose callbacks a test
@@ -15,6 +15,11 @@ use crate::{Failure, Protocol, Transport};
 /// Callbacks run exactly as under the reactor: a panic is caught, returned as `Err`, and
 /// aborts the transport; timers set with [`Cx::call_later`](crate::Cx::call_later) run when
 /// the clock is advanced and are cancelled by [`connection_lost`](ProtocolHarness::connection_lost).
+///
+/// A harness comes from [`connect`](ProtocolHarness::connect), or from
+/// [`MemoryConnector::connection_succeeded`] for a client connection a test plays on a
+/// [`MemoryReactor`](super::MemoryReactor); the latter's `connection_lost` also tells the
+/// connector's factory.
 ///
 /// # Examples
 ///
@@ -37,6 +42,8 @@ use crate::{Failure, Protocol, Transport};
 pub struct ProtocolHarness<P: Protocol> {
     driver: Rc<RefCell<BoundProtocol<P>>>,
     transport: StringTransport,
+    /// The connector whose connection this is, if it came from one.
+    connector: Option<MemoryConnector>,
 }
 
 impl<P: Protocol> ProtocolHarness<P> {
@@ -51,13 +58,35 @@ impl<P: Protocol> ProtocolHarness<P> {
         transport: &StringTransport,
         clock: &impl ReactorTime,
     ) -> Result<Self, Failure> {
-        let driver = BoundProtocol::new(protocol, transport.transport(), clock.scheduler());
-        let harness = ProtocolHarness {
-            driver,
-            transport: transport.clone(),
-        };
-        harness.check(harness.driver.connection_made())?;
+        let harness = ProtocolHarness::bind(protocol, transport, clock.scheduler(), None);
+        harness.connection_made()?;
         Ok(harness)
+    }
+
+    /// Binds `protocol` to `transport` and `scheduler`, the connection of `connector` if
+    /// any; calls nothing.
+    pub(super) fn bind(
+        protocol: P,
+        transport: &StringTransport,
+        scheduler: Scheduler,
+        connector: Option<MemoryConnector>,
+    ) -> Self {
+        ProtocolHarness {
+            driver: BoundProtocol::new(protocol, transport.transport(), scheduler),
+            transport: transport.clone(),
+            connector,
+        }
+    }
+
+    /// Calls `connection_made`; its panic comes back as a failure (the transport is then
+    /// aborted).
+    pub(super) fn connection_made(&self) -> Result<(), Failure> {
+        self.check(self.driver.connection_made())
+    }
+
+    /// The protocol, as the reactor calls it.
+    pub(super) fn dyn_protocol(&self) -> Box<dyn DynProtocol> {
+        Box::new(self.driver.clone())
     }
 
     /// Delivers `data` as one `data_received` call.
@@ -100,8 +129,14 @@ impl<P: Protocol> ProtocolHarness<P> {
     }
 
     /// Closes the connection with `reason`: the transport stops counting as connected,
-    /// `connection_lost` runs, and the protocol's timers are cancelled.
+    /// `connection_lost` runs, and the protocol's timers are cancelled. For a harness from
+    /// [`MemoryConnector::connection_succeeded`], this is the connector's
+    /// [`connection_lost`](MemoryConnector::connection_lost): its factory then hears
+    /// `client_connection_lost` (and it panics if the connection was already lost).
     pub fn connection_lost(&self, reason: Failure) {
+        if let Some(connector) = &self.connector {
+            return connector.connection_lost(reason);
+        }
         self.transport.set_connected(false);
         self.driver.connection_lost(&reason);
     }
@@ -133,6 +168,7 @@ impl<P: Protocol> fmt::Debug for ProtocolHarness<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProtocolHarness")
             .field("transport", &self.transport)
+            .field("connector", &self.connector)
             .finish()
     }
 }

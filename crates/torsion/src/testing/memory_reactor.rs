@@ -11,9 +11,13 @@ use std::time::Duration;
 
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
-use crate::reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
+use crate::reactor_api::{PortHandle, ReactorTcp};
 use crate::time::{Clock, ReactorTime, Scheduler};
 use crate::{Address, ClientFactory, ConnectOptions, Destination, Factory, Failure, ListenOptions};
+
+mod client;
+
+pub use client::{MemoryConnector, TcpClientRecord};
 
 /// The first port number handed out when port 0 is asked for.
 const FIRST_MADE_UP_PORT: u16 = 40000;
@@ -24,8 +28,9 @@ const FIRST_MADE_UP_PORT: u16 = 40000;
 /// Code written against [`ReactorTcp`] and [`ReactorTime`] runs on it unchanged. A test
 /// then checks what was asked for ([`tcp_servers`](MemoryReactor::tcp_servers),
 /// [`tcp_clients`](MemoryReactor::tcp_clients), [`events`](MemoryReactor::events)), gets a
-/// protocol from a recorded factory with `build_protocol`, and drives it with a
-/// [`ProtocolHarness`](super::ProtocolHarness) on a [`StringTransport`](super::StringTransport).
+/// protocol from a recorded factory with `build_protocol` and drives it with a
+/// [`ProtocolHarness`](super::ProtocolHarness) on a [`StringTransport`](super::StringTransport),
+/// or plays a client connection's outcome on its [`MemoryConnector`].
 ///
 /// What it does, compared with the real [`Reactor`](crate::Reactor):
 ///
@@ -34,10 +39,18 @@ const FIRST_MADE_UP_PORT: u16 = 40000;
 ///   returns, and answers a made-up port number (from 40000 up) when 0 is asked for.
 ///   [`MemoryPort::stop_listening`] schedules `do_stop` on the clock with no delay: it runs
 ///   on the next [`advance`](MemoryReactor::advance).
-/// - `connect_tcp` never connects and calls no [`ClientFactory`] method: those callbacks
-///   take the real [`Connector`](crate::Connector), which a memory reactor cannot make. A
-///   test plays the outcome itself: it builds the protocol from the record (a successful
-///   connection) or calls its own factory's methods.
+/// - `connect_tcp` opens nothing; it keeps the connector's books as the real reactor does.
+///   The factory hears `do_start` and `started_connecting` from the clock with no delay
+///   (on the next [`advance`](MemoryReactor::advance), or at once when the test plays the
+///   attempt's outcome first), then what the test plays on the [`MemoryConnector`]:
+///   [`connection_succeeded`](MemoryConnector::connection_succeeded) (the factory builds
+///   the protocol, which is connected to a [`StringTransport`](super::StringTransport)),
+///   [`connection_failed`](MemoryConnector::connection_failed) or, once connected,
+///   [`connection_lost`](MemoryConnector::connection_lost); each callback gets a
+///   [`Connector`](crate::Connector), whose `connect` retries, `stop_connecting` fails the
+///   attempt with [`UserError`](crate::error::UserError) from the clock, and so on, in the
+///   real connector's order. The connect timeout is recorded, not enforced: play
+///   `connection_failed` with a [`TimeoutError`](crate::error::TimeoutError) to test it.
 /// - Timers ([`ReactorTime::call_later`]) run when the test advances the clock.
 ///
 /// `MemoryReactor` is a cheap handle: clones share the same records and clock.
@@ -122,7 +135,9 @@ impl State {
     }
 }
 
-/// One call made on a [`MemoryReactor`] or on a handle it returned, in the order made.
+/// One call made on a [`MemoryReactor`] or on a handle it returned (including the
+/// [`Connector`](crate::Connector) a client factory is given), in the order made. What the
+/// test plays on a [`MemoryConnector`] (`connection_succeeded` and so on) is not recorded.
 ///
 /// `server` and `client` are indices into [`MemoryReactor::tcp_servers`] and
 /// [`MemoryReactor::tcp_clients`].
@@ -166,12 +181,22 @@ pub enum TcpEvent {
         /// Index of the [`TcpServerRecord`].
         server: usize,
     },
-    /// [`MemoryConnector::stop_connecting`] was called (first time only).
+    /// A connector's `connect` started a new attempt (a retry: the first attempt is
+    /// [`Connect`](TcpEvent::Connect)'s). A `connect` that was ignored, because the
+    /// connector was not disconnected, is not recorded.
+    Reconnect {
+        /// Index of the [`TcpClientRecord`].
+        client: usize,
+        /// The attempt's number: 2 for the first retry.
+        attempt: u32,
+    },
+    /// A connector's `stop_connecting` was called (each call is recorded, whether or not
+    /// there was an attempt to stop).
     StopConnecting {
         /// Index of the [`TcpClientRecord`].
         client: usize,
     },
-    /// [`MemoryConnector::disconnect`] was called (first time only).
+    /// A connector's `disconnect` was called (each call is recorded, whatever it did).
     Disconnect {
         /// Index of the [`TcpClientRecord`].
         client: usize,
@@ -219,6 +244,15 @@ impl ErasedFactory {
     }
 
     fn build_protocol<P: 'static>(&self, addr: Address) -> Option<P> {
+        self.builder::<P>()(addr)
+    }
+
+    /// The factory's `build_protocol`, which builds `P`s.
+    ///
+    /// # Panics
+    ///
+    /// If the factory builds another protocol type than `P` (the message names both).
+    fn builder<P: 'static>(&self) -> &Builder<P> {
         let Some(builder) = self.builder.downcast_ref::<Builder<P>>() else {
             panic!(
                 "the recorded factory {} builds {}, not {}",
@@ -227,7 +261,7 @@ impl ErasedFactory {
                 type_name::<P>()
             );
         };
-        builder(addr)
+        builder
     }
 }
 
@@ -335,96 +369,6 @@ impl fmt::Debug for TcpServerRecord {
     }
 }
 
-struct ClientShared {
-    index: usize,
-    destination: Destination,
-    factory: ErasedFactory,
-    stopped_connecting: Cell<bool>,
-    disconnected: Cell<bool>,
-}
-
-/// What one `connect_tcp` call on a [`MemoryReactor`] asked for (Twisted's
-/// `MemoryReactor.tcpClients` entries), and the factory it was given.
-///
-/// # Examples
-///
-/// ```
-/// use std::net::SocketAddr;
-/// use std::time::Duration;
-/// use torsion::testing::MemoryReactor;
-/// use torsion::{ClientFactory, ConnectOptions, Protocol, ReactorTcp};
-///
-/// struct Quiet;
-/// impl Protocol for Quiet {}
-///
-/// struct Once;
-/// impl ClientFactory for Once {
-///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
-///         Some(Quiet)
-///     }
-/// }
-///
-/// let reactor = MemoryReactor::new();
-/// let options = ConnectOptions { timeout: Some(Duration::from_secs(3)), bind_address: None };
-/// reactor.connect_tcp_with("db.internal", 5432, Once, options);
-/// let record = &reactor.tcp_clients()[0];
-/// assert_eq!((record.host.as_str(), record.port), ("db.internal", 5432));
-/// assert_eq!(record.timeout, Some(Duration::from_secs(3)));
-/// assert!(record.factory::<Once>().is_some());
-/// ```
-#[derive(Clone)]
-pub struct TcpClientRecord {
-    /// The host name or address asked for.
-    pub host: String,
-    /// The port asked for.
-    pub port: u16,
-    /// The connect timeout asked for.
-    pub timeout: Option<Duration>,
-    /// The local address to bind first, if one was asked for.
-    pub bind_address: Option<SocketAddr>,
-    shared: Rc<ClientShared>,
-    reactor: Weak<State>,
-}
-
-impl TcpClientRecord {
-    /// The factory as it was given, if it is an `F` (a factory passed as
-    /// `Rc<RefCell<G>>` is an `F = Rc<RefCell<G>>`; keeping a clone of your own is simpler).
-    pub fn factory<F: 'static>(&self) -> Option<Rc<RefCell<F>>> {
-        self.shared.factory.factory::<F>()
-    }
-
-    /// Asks the factory for the protocol of an established connection to `peer`, as the
-    /// reactor would once connected; `None` means the factory declined.
-    ///
-    /// # Panics
-    ///
-    /// As [`TcpServerRecord::build_protocol`].
-    pub fn build_protocol<P: 'static>(&self, peer: impl Into<Address>) -> Option<P> {
-        self.shared.factory.build_protocol(peer.into())
-    }
-
-    /// The connector `connect_tcp` returned.
-    pub fn connector(&self) -> MemoryConnector {
-        MemoryConnector {
-            shared: self.shared.clone(),
-            reactor: self.reactor.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for TcpClientRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpClientRecord")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("timeout", &self.timeout)
-            .field("bind_address", &self.bind_address)
-            .field("factory", &self.shared.factory.factory_type)
-            .finish()
-    }
-}
-
 /// The listening port a [`MemoryReactor`] hands out: nothing listens, but the calls are
 /// recorded.
 ///
@@ -497,111 +441,6 @@ impl fmt::Debug for MemoryPort {
         f.debug_struct("MemoryPort")
             .field("host", &self.shared.host)
             .field("listening", &self.listening())
-            .finish()
-    }
-}
-
-/// The connector a [`MemoryReactor`] hands out: it never connects; it records what is
-/// asked of it.
-///
-/// The factory's [`ClientFactory`] callbacks cannot be called from here, since they take
-/// the real [`Connector`](crate::Connector): to play a successful connection, build the
-/// protocol from [`TcpClientRecord::build_protocol`] and drive it with a
-/// [`ProtocolHarness`](super::ProtocolHarness); to play a failure, call the test's own
-/// factory.
-///
-/// # Examples
-///
-/// ```
-/// use std::net::SocketAddr;
-/// use torsion::testing::{MemoryReactor, TcpEvent};
-/// use torsion::{ClientFactory, Protocol, ReactorTcp};
-///
-/// struct Quiet;
-/// impl Protocol for Quiet {}
-///
-/// struct Once;
-/// impl ClientFactory for Once {
-///     type Protocol = Quiet;
-///     fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Quiet> {
-///         Some(Quiet)
-///     }
-/// }
-///
-/// let reactor = MemoryReactor::new();
-/// let connector = reactor.connect_tcp("::1", 443, Once);
-/// assert_eq!(connector.get_destination().to_string(), "[::1]:443");
-/// connector.disconnect();
-/// assert!(connector.disconnected());
-/// assert_eq!(reactor.events()[1], TcpEvent::Disconnect { client: 0 });
-/// ```
-#[derive(Clone)]
-pub struct MemoryConnector {
-    shared: Rc<ClientShared>,
-    reactor: Weak<State>,
-}
-
-impl MemoryConnector {
-    /// Where the connection was to go, as given.
-    pub fn get_destination(&self) -> Destination {
-        self.shared.destination.clone()
-    }
-
-    /// Records that the attempt was abandoned ([`TcpEvent::StopConnecting`], once).
-    pub fn stop_connecting(&self) {
-        if !self.shared.stopped_connecting.replace(true) {
-            self.record(TcpEvent::StopConnecting {
-                client: self.shared.index,
-            });
-        }
-    }
-
-    /// Records that the connection was to be closed ([`TcpEvent::Disconnect`], once).
-    pub fn disconnect(&self) {
-        if !self.shared.disconnected.replace(true) {
-            self.record(TcpEvent::Disconnect {
-                client: self.shared.index,
-            });
-        }
-    }
-
-    /// Whether [`stop_connecting`](MemoryConnector::stop_connecting) was called.
-    pub fn stopped_connecting(&self) -> bool {
-        self.shared.stopped_connecting.get()
-    }
-
-    /// Whether [`disconnect`](MemoryConnector::disconnect) was called.
-    pub fn disconnected(&self) -> bool {
-        self.shared.disconnected.get()
-    }
-
-    fn record(&self, event: TcpEvent) {
-        if let Some(state) = self.reactor.upgrade() {
-            state.record(event);
-        }
-    }
-}
-
-impl ConnectorHandle for MemoryConnector {
-    fn get_destination(&self) -> Destination {
-        MemoryConnector::get_destination(self)
-    }
-
-    fn stop_connecting(&self) {
-        MemoryConnector::stop_connecting(self)
-    }
-
-    fn disconnect(&self) {
-        MemoryConnector::disconnect(self)
-    }
-}
-
-impl fmt::Debug for MemoryConnector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryConnector")
-            .field("destination", &self.shared.destination)
-            .field("stopped_connecting", &self.stopped_connecting())
-            .field("disconnected", &self.disconnected())
             .finish()
     }
 }
@@ -792,7 +631,8 @@ impl ReactorTcp for MemoryReactor {
         })
     }
 
-    /// Records the call; calls no factory method (see [`MemoryConnector`]).
+    /// Records the call and starts the first attempt on the clock; see
+    /// [`MemoryReactor`] and [`MemoryConnector`].
     fn connect_tcp_with<F: ClientFactory>(
         &self,
         host: &str,
@@ -800,34 +640,7 @@ impl ReactorTcp for MemoryReactor {
         factory: F,
         options: ConnectOptions,
     ) -> MemoryConnector {
-        let state = &self.state;
-        let index = state.clients.borrow().len();
-        let destination = Destination {
-            host: host.to_string(),
-            port,
-        };
-        let shared = Rc::new(ClientShared {
-            index,
-            destination: destination.clone(),
-            factory: ErasedFactory::client(&Rc::new(RefCell::new(factory))),
-            stopped_connecting: Cell::new(false),
-            disconnected: Cell::new(false),
-        });
-        let record = TcpClientRecord {
-            host: host.to_string(),
-            port,
-            timeout: options.timeout,
-            bind_address: options.bind_address,
-            shared,
-            reactor: Rc::downgrade(&self.state),
-        };
-        let connector = record.connector();
-        state.clients.borrow_mut().push(record);
-        state.record(TcpEvent::Connect {
-            client: index,
-            destination,
-        });
-        connector
+        client::connect(&self.state, host, port, factory, options)
     }
 }
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::error::ConnectionDone;
+use crate::reactor_api::ConnectorHandle;
 use crate::testing::{ProtocolHarness, StringTransport};
 use crate::{Cx, LoopingCall, Protocol, Reactor, Transport};
 
@@ -292,7 +293,7 @@ fn stop_listening_runs_do_stop_from_the_clock_once() {
 }
 
 #[test]
-fn connector_records_stop_connecting_and_disconnect_once_each() {
+fn connector_records_each_stop_connecting_and_disconnect_call() {
     fn give_up<C: ConnectorHandle>(c: &C) {
         c.stop_connecting();
         c.disconnect();
@@ -310,12 +311,16 @@ fn connector_records_stop_connecting_and_disconnect_once_each() {
         s.reactor.events()[2..],
         [
             TcpEvent::StopConnecting { client: 0 },
+            TcpEvent::Disconnect { client: 0 },
             TcpEvent::Disconnect { client: 0 }
         ]
     );
+    s.reactor.advance(Duration::ZERO);
+    assert_eq!(s.connector.attempts(), 1);
+    assert!(s.connector.transport().is_none());
     assert!(
         s.heard.borrow().is_empty(),
-        "a memory connector never connects"
+        "a memory connector never connects by itself"
     );
 }
 
