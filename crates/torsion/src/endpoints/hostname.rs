@@ -47,6 +47,9 @@ pub struct HostnameEndpoint {
     attempt_delay: Duration,
 }
 
+/// The race under way, until the result is settled.
+type RaceSlot<P> = Rc<RefCell<Option<Rc<Race<P>>>>>;
+
 struct Race<P: Protocol> {
     reactor: Reactor,
     port: u16,
@@ -92,7 +95,7 @@ impl HostnameEndpoint {
     pub fn connect<F: Factory>(&self, factory: F) -> Deferred<ProtocolHandle<F::Protocol>> {
         let factory = Rc::new(RefCell::new(factory));
         let lookup = self.reactor.resolve_host_name(&self.host, self.port);
-        let race: Rc<RefCell<Option<Rc<Race<F::Protocol>>>>> = Rc::default();
+        let race: RaceSlot<F::Protocol> = Rc::default();
         let (for_cancel, lookup_for_cancel) = (race.clone(), lookup.clone());
         let result = Deferred::with_canceller(move |_| {
             lookup_for_cancel.cancel();
