@@ -13,6 +13,8 @@ use crate::{Address, Factory, Failure, Reactor, Transport};
 
 /// One connection, used from `async` code (see the [module docs](self)).
 ///
+/// Clones are handles to the same connection: one task may read while another writes.
+///
 /// # Cancel safety
 ///
 /// [`read`](Connection::read) is cancel-safe: dropped before it is ready, it has taken
@@ -20,6 +22,7 @@ use crate::{Address, Factory, Failure, Reactor, Transport};
 /// it completes; dropped before, it wrote nothing. [`read_exact`](Connection::read_exact)
 /// and [`read_to_end`](Connection::read_to_end) are not: bytes read before the drop are
 /// lost to the caller.
+#[derive(Clone)]
 pub struct Connection {
     shared: Rc<Shared>,
 }

@@ -11,6 +11,10 @@ use crate::{Failure, Transport};
 /// (the peer then slows down: TCP's flow control).
 pub(crate) const READ_LIMIT: usize = 64 * 1024;
 
+/// Buffered bytes past which a write first lets the loop flush (the transports' default
+/// high watermark).
+const YIELD_AT: usize = 64 * 1024;
+
 /// What the protocol received and the reader has not taken yet, the transport, and who
 /// waits for what.
 #[derive(Default)]
@@ -21,6 +25,9 @@ pub(crate) struct Shared {
     read_closed: Cell<bool>,
     /// Why the connection ended, once it has.
     lost: RefCell<Option<Failure>>,
+    /// A write found the transport's buffer full and yielded one pass to the loop, which
+    /// flushes it (and pauses this writer if it stays over the high watermark).
+    yielded: Cell<bool>,
     /// We asked the transport to stop reading: the inbox is full.
     reading_paused: Cell<bool>,
     /// The transport asked us to stop writing: its buffer is full.
@@ -150,6 +157,13 @@ impl Shared {
         let transport = self.transport.borrow();
         match &*transport {
             Some(t) if !self.writing_paused.get() => {
+                // The transport hears that its buffer is over the high watermark only from
+                // the loop: a writer that never yields would fill it without end.
+                if t.buffered() >= YIELD_AT && !self.yielded.replace(true) {
+                    crate::defer::executor::current().wake_next_pass(cx.waker());
+                    return Poll::Pending;
+                }
+                self.yielded.set(false);
                 t.write(data);
                 Poll::Ready(Ok(data.len()))
             }

@@ -88,6 +88,8 @@ pub(crate) struct Executor {
     ready: RefCell<VecDeque<Key>>,
     /// A task is being polled (or the queue is being run): wakes only queue.
     polling: Cell<bool>,
+    /// Tasks that yielded to the loop: woken at the start of the next pass.
+    next_pass: RefCell<Vec<Waker>>,
     remote: Arc<RemoteWakes>,
 }
 
@@ -105,6 +107,15 @@ pub(crate) fn current() -> Rc<Executor> {
 /// run under way picks them up).
 pub(crate) fn run_woken_tasks() {
     EXECUTOR.with(|e| e.run_ready());
+}
+
+/// Starts a pass (as a reactor's loop or a fake clock's advance does), then runs the
+/// woken tasks.
+pub(crate) fn run_pass() {
+    EXECUTOR.with(|e| {
+        e.start_pass();
+        e.run_ready();
+    });
 }
 
 /// Restores `polling` when a poll ends, by return or unwinding.
@@ -129,6 +140,7 @@ impl Executor {
             tasks: RefCell::default(),
             ready: RefCell::default(),
             polling: Cell::new(false),
+            next_pass: RefCell::default(),
             remote: Arc::new(RemoteWakes {
                 pending: AtomicBool::new(false),
                 keys: Mutex::new(Vec::new()),
@@ -148,7 +160,23 @@ impl Executor {
 
     /// Whether a task waits to be polled.
     pub(crate) fn has_work(&self) -> bool {
-        !self.ready.borrow().is_empty() || self.remote.pending.load(Ordering::Relaxed)
+        !self.ready.borrow().is_empty()
+            || !self.next_pass.borrow().is_empty()
+            || self.remote.pending.load(Ordering::Relaxed)
+    }
+
+    /// Wakes `waker` on the loop's next pass (after the I/O of this one), not in this
+    /// run of the queue: how a task yields to the loop.
+    pub(crate) fn wake_next_pass(&self, waker: &Waker) {
+        self.next_pass.borrow_mut().push(waker.clone());
+    }
+
+    /// A new pass of the loop: the tasks that yielded to it are woken.
+    pub(crate) fn start_pass(&self) {
+        let wakers = std::mem::take(&mut *self.next_pass.borrow_mut());
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// The key the next spawned task gets.

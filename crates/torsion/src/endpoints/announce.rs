@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::defer::Deferred;
 use crate::error::NoProtocol;
+use crate::time::ReactorTime;
 use crate::{
     Address, ClientFactory, Connector, Cx, Factory, Failure, Hosted, Protocol, ProtocolHandle,
 };
@@ -17,24 +18,20 @@ pub(crate) struct Announced<P: Protocol> {
     ready: Option<Deferred<ProtocolHandle<P>>>,
 }
 
-impl<P: Protocol> Announced<P> {
-    /// Fires the Deferred (once) with a handle to the hosted protocol.
-    fn announce(&mut self) {
-        let Some(ready) = self.ready.take() else {
-            return;
-        };
-        if let Some(handle) = self.inner.with(|_, cx| cx.handle()) {
-            let _ = ready.callback(handle);
-        }
-    }
-}
-
 impl<P: Protocol> Protocol for Announced<P> {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
         self.inner
             .connection_made(cx, cx.transport().clone(), |me: &mut Self| &mut me.inner);
-        // From the loop, after this callback: the handle works in the Deferred's callbacks.
-        cx.call_later(Duration::ZERO, |me, _cx| me.announce());
+        let (Some(ready), Some(handle)) = (self.ready.take(), self.inner.with(|_, cx| cx.handle()))
+        else {
+            return;
+        };
+        // From the loop, outside this protocol's callbacks, so the Deferred's callbacks can
+        // use the handle. It fires even if the connection is lost first (with a handle
+        // to a closed connection), as Twisted's fires at `connectionMade`.
+        cx.scheduler().call_later(Duration::ZERO, move || {
+            let _ = ready.callback(handle);
+        });
     }
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
@@ -50,8 +47,6 @@ impl<P: Protocol> Protocol for Announced<P> {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        // Lost before the announcement: the Deferred still gets its (now closed) handle.
-        self.announce();
         self.inner.connection_lost(reason);
     }
 }
@@ -101,5 +96,30 @@ impl<F: Factory> ClientFactory for Announcer<F> {
     fn client_connection_failed(&mut self, _connector: &Connector, reason: &Failure) {
         // Ignored when the Deferred already has a result (cancelled, or refused above).
         let _ = self.ready.errback(reason.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quiet;
+    impl Protocol for Quiet {}
+
+    #[test]
+    fn only_the_first_attempt_to_connect_gets_a_protocol() {
+        let built = Rc::new(Cell::new(0));
+        let b = built.clone();
+        let factory = Rc::new(RefCell::new(move |_addr: Address| {
+            b.set(b.get() + 1);
+            Some(Quiet)
+        }));
+        let won = Rc::new(Cell::new(false));
+        let peer: Address = std::net::SocketAddr::from(([127, 0, 0, 1], 1)).into();
+        let mut first = Announcer::new(factory.clone(), Deferred::new(), won.clone());
+        let mut second = Announcer::new(factory, Deferred::new(), won);
+        assert!(first.build_protocol(peer.clone()).is_some());
+        assert!(second.build_protocol(peer).is_none());
+        assert_eq!(built.get(), 1);
     }
 }

@@ -38,13 +38,28 @@ const ATTEMPT_DELAY: Duration = Duration::from_millis(300);
 /// let d = HostnameEndpoint::new(&reactor, "localhost", 8000).connect(|_addr| Some(Quiet));
 /// # Ok::<(), torsion::Failure>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HostnameEndpoint {
     reactor: Reactor,
     host: String,
     port: u16,
     timeout: Option<Duration>,
     attempt_delay: Duration,
+    resolver: Option<Resolver>,
+}
+
+/// Resolves a host name and port to the addresses to try, in order.
+pub type Resolver = Rc<dyn Fn(&str, u16) -> Deferred<Vec<SocketAddr>>>;
+
+impl std::fmt::Debug for HostnameEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostnameEndpoint")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("timeout", &self.timeout)
+            .field("attempt_delay", &self.attempt_delay)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The race under way, until the result is settled.
@@ -73,7 +88,15 @@ impl HostnameEndpoint {
             port,
             timeout: Some(Duration::from_secs(30)),
             attempt_delay: ATTEMPT_DELAY,
+            resolver: None,
         }
+    }
+
+    /// Resolves names with `resolver` instead of the system's (through
+    /// [`Reactor::resolve_host_name`]): a fixed table, a DNS client, a test's answer.
+    pub fn resolver(mut self, resolver: Resolver) -> HostnameEndpoint {
+        self.resolver = Some(resolver);
+        self
     }
 
     /// Each attempt gives up after `timeout`.
@@ -94,7 +117,10 @@ impl HostnameEndpoint {
     #[track_caller]
     pub fn connect<F: Factory>(&self, factory: F) -> Deferred<ProtocolHandle<F::Protocol>> {
         let factory = Rc::new(RefCell::new(factory));
-        let lookup = self.reactor.resolve_host_name(&self.host, self.port);
+        let lookup = match &self.resolver {
+            Some(resolve) => resolve(&self.host, self.port),
+            None => self.reactor.resolve_host_name(&self.host, self.port),
+        };
         let race: RaceSlot<F::Protocol> = Rc::default();
         let (for_cancel, lookup_for_cancel) = (race.clone(), lookup.clone());
         let result = Deferred::with_canceller(move |_| {

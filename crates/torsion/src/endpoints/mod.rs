@@ -99,7 +99,7 @@ pub use arguments::Arguments;
 pub use connect::{connect_protocol, ClientEndpoint, ServerEndpoint};
 pub use description::{quote_argument, Description, DescriptionError};
 pub use from_string::{client_from_string, server_from_string};
-pub use hostname::HostnameEndpoint;
+pub use hostname::{HostnameEndpoint, Resolver};
 pub use registry::{DefaultParsers, Parser, Registry};
 pub use spec::{client_spec_from_string, server_spec_from_string, ClientSpec, ServerSpec};
 pub use tcp::{TcpClientEndpoint, TcpServerEndpoint};

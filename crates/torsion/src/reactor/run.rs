@@ -140,6 +140,7 @@ impl Reactor {
         self.accept_again();
         core.timers.run_due();
         if core.tasks.has_work() {
+            core.tasks.start_pass();
             core.tasks.run_ready();
         }
         self.flush_dirty();

@@ -53,7 +53,7 @@ impl Clock {
         while core.next_deadline().is_some_and(|when| when <= core.now()) {
             core.run_due(false);
         }
-        crate::defer::executor::run_woken_tasks();
+        crate::defer::executor::run_pass();
     }
 
     /// Advances by zero, then by each of `steps` in turn (Twisted's `Clock.pump`).
