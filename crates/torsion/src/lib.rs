@@ -39,6 +39,7 @@ mod producer;
 mod protocol;
 mod reactor;
 mod reactor_api;
+pub mod reconnect;
 mod resolver;
 mod slab;
 mod stream;
@@ -57,6 +58,7 @@ pub use reactor::{
     ThreadHandle, TriggerId,
 };
 pub use reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
+pub use reconnect::{ClientService, ReconnectingClientFactory};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::{Transport, TransportBackend};

@@ -277,6 +277,11 @@ impl<T: 'static> Deferred<T> {
             .map(|outcome| outcome.map(unbox::<T>))
     }
 
+    /// Whether both handles are of the same chain.
+    pub(crate) fn same_chain(&self, other: &Deferred<T>) -> bool {
+        Rc::ptr_eq(&self.chain, &other.chain)
+    }
+
     pub(crate) fn chain(&self) -> &Rc<Chain> {
         &self.chain
     }

@@ -12,10 +12,23 @@ use crate::{
     Address, ClientFactory, Connector, Cx, Factory, Failure, Hosted, Protocol, ProtocolHandle,
 };
 
+/// Called with the reason when an endpoint's connection is lost.
+pub(crate) type OnLost = Rc<dyn Fn(&Failure)>;
+
+/// What the attempts of one `connect` share.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    /// Set by the first attempt that gets a protocol; later ones are refused.
+    pub(crate) won: Rc<Cell<bool>>,
+    /// Told when the connection that won is lost (a `ClientService` reconnects then).
+    pub(crate) on_lost: Option<OnLost>,
+}
+
 /// Hosts the user's protocol and announces it.
 pub(crate) struct Announced<P: Protocol> {
     inner: Hosted<P>,
     ready: Option<Deferred<ProtocolHandle<P>>>,
+    on_lost: Option<OnLost>,
 }
 
 impl<P: Protocol> Protocol for Announced<P> {
@@ -48,6 +61,9 @@ impl<P: Protocol> Protocol for Announced<P> {
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
         self.inner.connection_lost(reason);
+        if let Some(on_lost) = self.on_lost.take() {
+            on_lost(reason);
+        }
     }
 }
 
@@ -56,20 +72,19 @@ impl<P: Protocol> Protocol for Announced<P> {
 pub(crate) struct Announcer<F: Factory> {
     factory: Rc<RefCell<F>>,
     ready: Deferred<ProtocolHandle<F::Protocol>>,
-    /// Set by the first attempt that gets a protocol; later ones are refused.
-    won: Rc<Cell<bool>>,
+    hooks: Hooks,
 }
 
 impl<F: Factory> Announcer<F> {
     pub(crate) fn new(
         factory: Rc<RefCell<F>>,
         ready: Deferred<ProtocolHandle<F::Protocol>>,
-        won: Rc<Cell<bool>>,
+        hooks: Hooks,
     ) -> Announcer<F> {
         Announcer {
             factory,
             ready,
-            won,
+            hooks,
         }
     }
 }
@@ -78,13 +93,14 @@ impl<F: Factory> ClientFactory for Announcer<F> {
     type Protocol = Announced<F::Protocol>;
 
     fn build_protocol(&mut self, addr: Address) -> Option<Self::Protocol> {
-        if self.won.replace(true) {
+        if self.hooks.won.replace(true) {
             return None;
         }
         match self.factory.borrow_mut().build_protocol(addr) {
             Some(protocol) => Some(Announced {
                 inner: Hosted::new(protocol),
                 ready: Some(self.ready.clone()),
+                on_lost: self.hooks.on_lost.clone(),
             }),
             None => {
                 let _ = self.ready.errback(Failure::new(NoProtocol));
@@ -114,10 +130,10 @@ mod tests {
             b.set(b.get() + 1);
             Some(Quiet)
         }));
-        let won = Rc::new(Cell::new(false));
+        let hooks = Hooks::default();
         let peer: Address = std::net::SocketAddr::from(([127, 0, 0, 1], 1)).into();
-        let mut first = Announcer::new(factory.clone(), Deferred::new(), won.clone());
-        let mut second = Announcer::new(factory, Deferred::new(), won);
+        let mut first = Announcer::new(factory.clone(), Deferred::new(), hooks.clone());
+        let mut second = Announcer::new(factory, Deferred::new(), hooks);
         assert!(first.build_protocol(peer.clone()).is_some());
         assert!(second.build_protocol(peer).is_none());
         assert_eq!(built.get(), 1);

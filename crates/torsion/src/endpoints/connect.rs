@@ -1,6 +1,10 @@
 //! [`ServerEndpoint`] and [`ClientEndpoint`]: any endpoint, whatever its transport, and
 //! [`connect_protocol`].
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::announce::{Hooks, OnLost};
 use super::{HostnameEndpoint, TcpClientEndpoint, TcpServerEndpoint};
 use crate::defer::Deferred;
 use crate::{Factory, ListeningPort, Protocol, ProtocolHandle};
@@ -49,6 +53,28 @@ impl ClientEndpoint {
         match self {
             ClientEndpoint::Tcp(tcp) => tcp.connect(factory),
             ClientEndpoint::Hostname(hostname) => hostname.connect(factory),
+        }
+    }
+}
+
+impl ClientEndpoint {
+    /// Connects with a factory kept by the caller; `on_lost` hears when the connection
+    /// that was made is lost.
+    #[track_caller]
+    pub(crate) fn connect_watched<F: Factory>(
+        &self,
+        factory: Rc<RefCell<F>>,
+        on_lost: OnLost,
+    ) -> Deferred<ProtocolHandle<F::Protocol>> {
+        match self {
+            ClientEndpoint::Tcp(tcp) => tcp.connect_hooked(
+                factory,
+                Hooks {
+                    on_lost: Some(on_lost),
+                    ..Hooks::default()
+                },
+            ),
+            ClientEndpoint::Hostname(hostname) => hostname.connect_hooked(factory, Some(on_lost)),
         }
     }
 }

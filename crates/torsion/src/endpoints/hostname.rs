@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::announce::{Hooks, OnLost};
 use super::TcpClientEndpoint;
 use crate::defer::Deferred;
 use crate::time::{DelayedCall, ReactorTime};
@@ -76,7 +77,7 @@ struct Race<P: Protocol> {
     next_timer: RefCell<Option<DelayedCall>>,
     last_failure: RefCell<Option<Failure>>,
     settled: Cell<bool>,
-    won: Rc<Cell<bool>>,
+    hooks: Hooks,
 }
 
 impl HostnameEndpoint {
@@ -116,7 +117,15 @@ impl HostnameEndpoint {
     /// flight.
     #[track_caller]
     pub fn connect<F: Factory>(&self, factory: F) -> Deferred<ProtocolHandle<F::Protocol>> {
-        let factory = Rc::new(RefCell::new(factory));
+        self.connect_hooked(Rc::new(RefCell::new(factory)), None)
+    }
+
+    #[track_caller]
+    pub(crate) fn connect_hooked<F: Factory>(
+        &self,
+        factory: Rc<RefCell<F>>,
+        on_lost: Option<OnLost>,
+    ) -> Deferred<ProtocolHandle<F::Protocol>> {
         let lookup = match &self.resolver {
             Some(resolve) => resolve(&self.host, self.port),
             None => self.reactor.resolve_host_name(&self.host, self.port),
@@ -140,7 +149,10 @@ impl HostnameEndpoint {
             next_timer: RefCell::default(),
             last_failure: RefCell::default(),
             settled: Cell::new(false),
-            won: Rc::default(),
+            hooks: Hooks {
+                won: Rc::default(),
+                on_lost,
+            },
         });
         *race.borrow_mut() = Some(state.clone());
         let on_failure = state.clone();
@@ -186,7 +198,7 @@ impl<P: Protocol> Race<P> {
         };
         let endpoint = TcpClientEndpoint::new(&me.reactor, &addr.ip().to_string(), me.port)
             .timeout(me.timeout);
-        let attempt = endpoint.connect_shared(factory.clone(), me.won.clone());
+        let attempt = endpoint.connect_hooked(factory.clone(), me.hooks.clone());
         me.pending.borrow_mut().push(attempt.clone());
         let (state, f) = (me.clone(), factory.clone());
         drop(attempt.add_both(move |outcome| {

@@ -1,10 +1,10 @@
 //! TCP endpoints: [`TcpServerEndpoint`] and [`TcpClientEndpoint`].
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::announce::Announcer;
+use super::announce::{Announcer, Hooks};
 use crate::defer::Deferred;
 use crate::{
     ConnectOptions, Connector, Factory, ListenOptions, ListeningPort, ProtocolHandle, Reactor,
@@ -151,16 +151,16 @@ impl TcpClientEndpoint {
     /// at once) and fails it with [`CancelledError`](crate::error::CancelledError).
     #[track_caller]
     pub fn connect<F: Factory>(&self, factory: F) -> Deferred<ProtocolHandle<F::Protocol>> {
-        self.connect_shared(Rc::new(RefCell::new(factory)), Rc::default())
+        self.connect_hooked(Rc::new(RefCell::new(factory)), Hooks::default())
     }
 
-    /// One attempt with a factory other attempts may share; `won` keeps all but the first
-    /// connected attempt from building a protocol.
+    /// One attempt with a factory other attempts may share (`hooks.won` keeps all but the
+    /// first connected attempt from building a protocol).
     #[track_caller]
-    pub(crate) fn connect_shared<F: Factory>(
+    pub(crate) fn connect_hooked<F: Factory>(
         &self,
         factory: Rc<RefCell<F>>,
-        won: Rc<Cell<bool>>,
+        hooks: Hooks,
     ) -> Deferred<ProtocolHandle<F::Protocol>> {
         let connector: Rc<RefCell<Option<Connector>>> = Rc::default();
         let stop = connector.clone();
@@ -169,7 +169,7 @@ impl TcpClientEndpoint {
                 connector.stop_connecting();
             }
         });
-        let announcer = Announcer::new(factory, ready.clone(), won);
+        let announcer = Announcer::new(factory, ready.clone(), hooks);
         let started =
             self.reactor
                 .connect_tcp_with(&self.host, self.port, announcer, self.options.clone());
