@@ -50,15 +50,40 @@
 
 mod chain;
 mod deferred;
+mod errors;
 pub(crate) mod executor;
 mod future;
+mod list;
+mod lock;
+mod maybe;
+mod permits;
+mod queue;
+mod semaphore;
 mod spawn;
 mod time;
 
 #[cfg(test)]
+mod list_tests;
+#[cfg(test)]
+mod lock_tests;
+#[cfg(test)]
+mod maybe_tests;
+#[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
+mod semaphore_tests;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 
 pub use deferred::{Deferred, IntoNext, Next};
+pub use errors::{FailureGroup, FirstError, QueueOverflow, QueueUnderflow};
 pub use future::DeferredFuture;
+pub use list::{gather_results, DeferredList};
+pub use lock::{DeferredLock, LockGuard};
+pub use maybe::maybe_deferred;
+pub use queue::DeferredQueue;
+pub use semaphore::{DeferredSemaphore, SemaphoreGuard};
 pub use spawn::ensure_deferred;
 pub use time::{defer_later, sleep};

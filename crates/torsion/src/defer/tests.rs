@@ -2,12 +2,11 @@
 
 use std::cell::RefCell;
 use std::future::{Future, IntoFuture};
-use std::io::Write;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::test_support::logged;
 use super::*;
 use crate::error::{AlreadyCalledError, CallbackPanicked, CancelledError, TimeoutError};
 use crate::testing::Clock;
@@ -344,30 +343,6 @@ fn defer_later_runs_on_the_clock_and_cancels() {
         .unwrap_err()
         .check::<CancelledError>());
     assert!(clock.get_delayed_calls().is_empty());
-}
-
-/// Captures what `torsion::defer` logs while `f` runs.
-fn logged(f: impl FnOnce()) -> String {
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let bytes = buffer.0.lock().unwrap().clone();
-    String::from_utf8(bytes).unwrap()
 }
 
 #[test]
