@@ -470,10 +470,10 @@ fn dropping_an_awaiting_future_leaves_the_deferred_alone() {
     let d: Deferred<u32> = Deferred::new();
     {
         let mut fut = Box::pin(d.clone().into_future());
-        let waker = std::task::Waker::noop();
+        let waker = noop_waker();
         assert!(fut
             .as_mut()
-            .poll(&mut Context::from_waker(waker))
+            .poll(&mut Context::from_waker(&waker))
             .is_pending());
     }
     d.callback(3).unwrap();
@@ -490,9 +490,9 @@ fn dropping_an_awaiting_future_leaves_the_deferred_alone() {
 #[test]
 fn awaiting_a_fired_deferred_is_ready_at_once() {
     let mut fut = Box::pin(Deferred::succeed(1u8).into_future());
-    let waker = std::task::Waker::noop();
+    let waker = noop_waker();
     assert!(matches!(
-        fut.as_mut().poll(&mut Context::from_waker(waker)),
+        fut.as_mut().poll(&mut Context::from_waker(&waker)),
         Poll::Ready(Ok(1))
     ));
 }
@@ -509,4 +509,13 @@ fn sleep_wakes_a_task_on_the_fake_clock() {
     assert!(!d.called());
     clock.advance(Duration::from_secs(1));
     assert_eq!(d.take_result().unwrap().unwrap(), 10.0);
+}
+
+/// A waker that does nothing (`Waker::noop` needs a newer Rust than this crate's MSRV).
+fn noop_waker() -> std::task::Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    std::task::Waker::from(std::sync::Arc::new(Noop))
 }

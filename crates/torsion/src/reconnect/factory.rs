@@ -143,7 +143,11 @@ impl<F: ClientFactory> ReconnectingClientFactory<F> {
 
     /// Whether a retry is scheduled.
     pub fn retry_pending(&self) -> bool {
-        self.state.pending.borrow().as_ref().is_some_and(DelayedCall::active)
+        self.state
+            .pending
+            .borrow()
+            .as_ref()
+            .is_some_and(DelayedCall::active)
     }
 
     /// The wrapped factory.

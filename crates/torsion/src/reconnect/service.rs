@@ -84,7 +84,11 @@ struct Service<P: Protocol> {
 impl<P: Protocol> ClientService<P> {
     /// A service that will connect `endpoint` with `factory`, waiting on `clock`. It does
     /// nothing until [`start_service`](ClientService::start_service).
-    pub fn new<F>(endpoint: ClientEndpoint, factory: F, clock: &impl ReactorTime) -> ClientService<P>
+    pub fn new<F>(
+        endpoint: ClientEndpoint,
+        factory: F,
+        clock: &impl ReactorTime,
+    ) -> ClientService<P>
     where
         F: Factory<Protocol = P>,
     {
