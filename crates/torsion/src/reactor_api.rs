@@ -34,6 +34,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use crate::defer::Deferred;
 use crate::{
     ClientFactory, ConnectOptions, Connector, Destination, Factory, Failure, ListenOptions,
     ListeningPort, Reactor,
@@ -150,9 +151,9 @@ pub trait PortHandle: fmt::Debug {
     /// The address listened on (with the real port when 0 was asked for).
     fn get_host(&self) -> SocketAddr;
 
-    /// Stops accepting; the factory's `do_stop` runs from the loop soon after. Stopping
-    /// twice does nothing.
-    fn stop_listening(&self);
+    /// Stops accepting; the factory's `do_stop` runs from the loop soon after, then the
+    /// returned Deferred fires. Stopping twice does nothing (and gives a fired Deferred).
+    fn stop_listening(&self) -> Deferred<()>;
 }
 
 /// What generic code may do with an outgoing connection (Twisted's `IConnector`).
@@ -226,7 +227,7 @@ impl PortHandle for ListeningPort {
         ListeningPort::get_host(self)
     }
 
-    fn stop_listening(&self) {
+    fn stop_listening(&self) -> Deferred<()> {
         ListeningPort::stop_listening(self)
     }
 }

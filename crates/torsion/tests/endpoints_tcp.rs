@@ -265,3 +265,43 @@ fn a_bad_description_names_the_bad_part() {
     let err = server_from_string(&reactor, "tpc:80").unwrap_err();
     assert!(err.to_string().contains("tpc"), "{err}");
 }
+
+/// A server factory that records when it stops.
+struct Stopping {
+    log: Rc<RefCell<Vec<&'static str>>>,
+}
+
+impl torsion::Factory for Stopping {
+    type Protocol = Echo;
+    fn build_protocol(&mut self, _addr: torsion::Address) -> Option<Echo> {
+        Some(Echo)
+    }
+    fn do_stop(&mut self) {
+        self.log.borrow_mut().push("do_stop");
+    }
+}
+
+#[test]
+fn stop_listening_fires_after_the_factory_stopped() {
+    let reactor = reactor();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let port = TcpServerEndpoint::new(&reactor, 0)
+        .interface("127.0.0.1")
+        .listen(Stopping { log: log.clone() })
+        .take_result()
+        .unwrap()
+        .unwrap();
+    let (l, r) = (log.clone(), reactor.clone());
+    let stopped = port.stop_listening().add_callback(move |()| {
+        l.borrow_mut().push("deferred");
+        r.stop();
+        Ok(())
+    });
+    assert!(!stopped.called(), "fires from the loop, after do_stop");
+    run(&reactor);
+    assert_eq!(*log.borrow(), ["do_stop", "deferred"]);
+    assert!(
+        port.stop_listening().called(),
+        "a stopped port gives a fired Deferred"
+    );
+}

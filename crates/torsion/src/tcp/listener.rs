@@ -12,6 +12,7 @@ use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
 use super::TcpSource;
 use crate::address::Address;
+use crate::defer::Deferred;
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
 use crate::reactor::token;
@@ -146,8 +147,35 @@ impl ListeningPort {
     /// Stops accepting: the socket is closed before this returns, so the port is free
     /// for a new listener at once. Connections already accepted stay open. The factory's
     /// `do_stop` runs from the loop soon after. Stopping twice does nothing.
-    pub fn stop_listening(&self) {
-        self.reactor.stop_listener(self.key, false);
+    ///
+    /// The returned Deferred fires once the socket is closed and `do_stop` has run
+    /// (Twisted's `stopListening` Deferred); stopping a port that is not listening gives a
+    /// fired one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Protocol, Reactor};
+    ///
+    /// struct Quiet;
+    /// impl Protocol for Quiet {}
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let port = reactor.listen_tcp(0, |_peer| Some(Quiet))?;
+    /// let r = reactor.clone();
+    /// port.stop_listening().add_callback(move |()| {
+    ///     r.stop();
+    ///     Ok(())
+    /// });
+    /// reactor.run()?;
+    /// assert!(!port.listening());
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
+    #[track_caller]
+    pub fn stop_listening(&self) -> Deferred<()> {
+        self.reactor
+            .stop_listener(self.key, false)
+            .unwrap_or_else(|| Deferred::succeed(()))
     }
 
     /// Whether the port still listens.
@@ -262,10 +290,11 @@ impl Reactor {
 
     /// Closes the listening socket. The factory's `do_stop` runs from the loop: at once
     /// when the reactor itself stops the port (`from_loop`), soon after otherwise.
-    pub(crate) fn stop_listener(&self, key: Key, from_loop: bool) {
-        let Some(mut listener) = self.core.listeners.ports.borrow_mut().remove(key) else {
-            return;
-        };
+    ///
+    /// `None` if the port was not listening; else a Deferred fired after `do_stop`.
+    #[track_caller]
+    pub(crate) fn stop_listener(&self, key: Key, from_loop: bool) -> Option<Deferred<()>> {
+        let mut listener = self.core.listeners.ports.borrow_mut().remove(key)?;
         let _ = self.core.io.registry().deregister(&mut listener.socket);
         if let Some(retry) = listener.retry.take() {
             let _ = retry.cancel();
@@ -274,11 +303,18 @@ impl Reactor {
             socket, factory, ..
         } = listener;
         drop(socket);
+        let stopped = Deferred::new();
         if from_loop {
             factory.do_stop();
+            let _ = stopped.callback(());
         } else {
-            self.call_later(Duration::ZERO, move || factory.do_stop());
+            let fire = stopped.clone();
+            self.call_later(Duration::ZERO, move || {
+                factory.do_stop();
+                let _ = fire.callback(());
+            });
         }
+        Some(stopped)
     }
 
     /// A listening port is readable: accept its fair share of connections.

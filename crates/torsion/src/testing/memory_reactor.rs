@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
+use crate::defer::Deferred;
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
 use crate::reactor_api::{PortHandle, ReactorTcp};
@@ -403,21 +404,27 @@ impl MemoryPort {
 
     /// Marks the port stopped and records [`TcpEvent::StopListening`]; the factory's
     /// `do_stop` runs on the reactor's clock with no delay, so on the next
-    /// [`MemoryReactor::advance`]. Stopping twice does nothing.
-    pub fn stop_listening(&self) {
+    /// [`MemoryReactor::advance`], and the returned Deferred fires after it. Stopping twice
+    /// does nothing (the second Deferred has fired already).
+    #[track_caller]
+    pub fn stop_listening(&self) -> Deferred<()> {
         if !self.shared.listening.replace(false) {
-            return;
+            return Deferred::succeed(());
         }
         let Some(state) = self.reactor.upgrade() else {
-            return;
+            return Deferred::succeed(());
         };
         state.record(TcpEvent::StopListening {
             server: self.shared.index,
         });
         let lifecycle = self.shared.lifecycle.clone();
-        state
-            .clock
-            .call_later(Duration::ZERO, move || lifecycle.do_stop());
+        let stopped = Deferred::new();
+        let fire = stopped.clone();
+        state.clock.call_later(Duration::ZERO, move || {
+            lifecycle.do_stop();
+            let _ = fire.callback(());
+        });
+        stopped
     }
 
     /// Whether the port still listens.
@@ -431,7 +438,7 @@ impl PortHandle for MemoryPort {
         MemoryPort::get_host(self)
     }
 
-    fn stop_listening(&self) {
+    fn stop_listening(&self) -> Deferred<()> {
         MemoryPort::stop_listening(self)
     }
 }
