@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --example chat_server -- --port 8006
 //! cargo run --example chat_server -- --port 8006 --reactors 4
+//! cargo run --example chat_server -- --listen tcp:8006:interface=127.0.0.1
 //! ```
 //!
 //! With `--reactors N` above 1 it runs N reactors, one per thread, each listening on the
@@ -16,15 +17,17 @@ use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use clap::Parser;
-use torsion::{
-    run_reactors, Cx, Failure, ListenOptions, Peers, Protocol, Reactor, SharedPort, Transport,
-};
+use listen::ListenArgs;
+use torsion::{run_reactors, Cx, Failure, Peers, Protocol, Reactor, SharedPort, Transport};
 
+#[path = "support/listen.rs"]
+mod listen;
 #[path = "support/logging.rs"]
 mod logging;
 
@@ -34,11 +37,13 @@ struct Args {
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8006)]
     port: u16,
-    /// Interface to listen on ("" for every IPv4 interface).
-    #[arg(long, default_value = "")]
-    interface: String,
-    /// How many reactors (threads) to run, each listening on the port with SO_REUSEPORT.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    #[command(flatten)]
+    listening: ListenArgs,
+    /// How many reactors (threads) to run, each listening on the port with SO_REUSEPORT
+    /// (not with --listen: the reactors share one socket, which --port and --interface
+    /// bind).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..),
+          conflicts_with = "listen")]
     reactors: u16,
 }
 
@@ -178,7 +183,11 @@ impl Protocol for Spreader {
 /// Runs `args.reactors` reactors, each with its own room, listening on the same port.
 fn run_many(args: Args) -> torsion::Result<()> {
     let reactors = usize::from(args.reactors);
-    let port = Arc::new(SharedPort::bind(&args.interface, args.port, reactors)?);
+    let port = Arc::new(SharedPort::bind(
+        &args.listening.interface,
+        args.port,
+        reactors,
+    )?);
     let joined = Arc::new(AtomicUsize::new(0));
     run_reactors(reactors, move |reactor, peers| {
         let group = Rc::new(Group {
@@ -196,26 +205,24 @@ fn run_many(args: Args) -> torsion::Result<()> {
     })
 }
 
-fn main() -> torsion::Result<()> {
+fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     if args.reactors > 1 {
-        return run_many(args);
+        run_many(args)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let reactor = Reactor::new()?;
     let room = Rc::new(RefCell::new(Room::default()));
-    let options = ListenOptions {
-        interface: args.interface,
-        ..ListenOptions::default()
+    let factory = move |_peer| Some(Spreader::new(room.clone()));
+    let Some(_port) = args
+        .listening
+        .listen("chat_server", &reactor, args.port, factory)
+    else {
+        return Ok(ExitCode::FAILURE);
     };
-    let port = reactor.listen_tcp_with(
-        args.port,
-        move |_peer| Some(Spreader::new(room.clone())),
-        options,
-    )?;
-    println!("listening on {}", port.get_host());
-    std::io::stdout().flush()?;
-    reactor.run()
+    reactor.run()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

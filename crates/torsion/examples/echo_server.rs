@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --example echo_server -- --port 8000
 //! cargo run --example echo_server -- --port 8000 --reactors 4 --report-spread
+//! cargo run --example echo_server -- --listen tcp:8000:interface=127.0.0.1
 //! ```
 //!
 //! With `--reactors N` above 1 it runs N reactors, one per thread, each listening on the
@@ -10,13 +11,17 @@
 
 use std::cell::Cell;
 use std::io::Write;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use clap::Parser;
-use torsion::{run_reactors, Cx, Factory, ListenOptions, Protocol, Reactor, SharedPort};
+use listen::ListenArgs;
+use torsion::{run_reactors, Cx, Factory, Protocol, Reactor, SharedPort};
 use torsion::{Phase, SystemEvent};
 
+#[path = "support/listen.rs"]
+mod listen;
 #[path = "support/logging.rs"]
 mod logging;
 
@@ -26,11 +31,13 @@ struct Args {
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8000)]
     port: u16,
-    /// Interface to listen on ("" for every IPv4 interface).
-    #[arg(long, default_value = "")]
-    interface: String,
-    /// How many reactors (threads) to run, each listening on the port with SO_REUSEPORT.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    #[command(flatten)]
+    listening: ListenArgs,
+    /// How many reactors (threads) to run, each listening on the port with SO_REUSEPORT
+    /// (not with --listen: the reactors share one socket, which --port and --interface
+    /// bind).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..),
+          conflicts_with = "listen")]
     reactors: u16,
     /// On shutdown, print how many connections each reactor accepted.
     #[arg(long)]
@@ -80,7 +87,11 @@ fn echo_factory(index: usize, report: bool, reactor: &Reactor) -> EchoFactory {
 /// Runs `args.reactors` reactors, each listening on the same port.
 fn run_many(args: Args) -> torsion::Result<()> {
     let reactors = usize::from(args.reactors);
-    let port = Arc::new(SharedPort::bind(&args.interface, args.port, reactors)?);
+    let port = Arc::new(SharedPort::bind(
+        &args.listening.interface,
+        args.port,
+        reactors,
+    )?);
     let report = args.report_spread;
     run_reactors(reactors, move |reactor, peers| {
         let (listening, everyone) =
@@ -93,22 +104,23 @@ fn run_many(args: Args) -> torsion::Result<()> {
     })
 }
 
-fn main() -> torsion::Result<()> {
+fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     if args.reactors > 1 {
-        return run_many(args);
+        run_many(args)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let reactor = Reactor::new()?;
-    let options = ListenOptions {
-        interface: args.interface,
-        ..ListenOptions::default()
-    };
     let factory = echo_factory(0, args.report_spread, &reactor);
-    let port = reactor.listen_tcp_with(args.port, factory, options)?;
-    println!("listening on {}", port.get_host());
-    std::io::stdout().flush()?;
-    reactor.run()
+    let Some(_port) = args
+        .listening
+        .listen("echo_server", &reactor, args.port, factory)
+    else {
+        return Ok(ExitCode::FAILURE);
+    };
+    reactor.run()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

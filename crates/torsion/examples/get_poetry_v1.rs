@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use clap::Parser;
-use poetry::{Address, Downloads};
+use poetry::{poem_or_broken, Address, Downloads};
 use torsion::error::{ConnectionDone, ConnectionLost, ConnectionRefused, DnsLookupError};
 use torsion::{Failure, FileDescriptor, Reactor};
 
@@ -94,9 +94,11 @@ impl FileDescriptor for PoetrySocket {
     fn connection_lost(&mut self, reason: &Failure) {
         self.stream = None;
         let poem = std::mem::take(&mut self.poem);
-        self.downloads
-            .borrow_mut()
-            .connection_ended(self.task, self.peer, poem, reason);
+        let mut downloads = self.downloads.borrow_mut();
+        match poem_or_broken(poem, reason) {
+            Ok(poem) => downloads.poem_received(self.task, poem),
+            Err(broken) => downloads.download_failed(self.task, self.peer, &broken),
+        }
         self.remaining.set(self.remaining.get() - 1);
         if self.remaining.get() == 0 {
             self.reactor.stop();

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use clap::Parser;
-use poetry::{Address, Downloads};
+use poetry::{poem_or_broken, Address, Downloads};
 use torsion::{ClientFactory, Connector, Cx, Failure, Protocol, Reactor};
 
 #[path = "support/logging.rs"]
@@ -53,12 +53,12 @@ impl Protocol for PoetryProtocol {
 
     fn connection_lost(&mut self, cx: &mut Cx<Self>, reason: &Failure) {
         let poem = std::mem::take(&mut self.poem);
-        self.downloads.borrow_mut().connection_ended(
-            self.task,
-            cx.transport().get_peer(),
-            poem,
-            reason,
-        );
+        let peer = cx.transport().get_peer();
+        let mut downloads = self.downloads.borrow_mut();
+        match poem_or_broken(poem, reason) {
+            Ok(poem) => downloads.poem_received(self.task, poem),
+            Err(broken) => downloads.download_failed(self.task, peer, &broken),
+        }
     }
 }
 

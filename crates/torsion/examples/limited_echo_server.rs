@@ -4,15 +4,19 @@
 //!
 //! ```text
 //! cargo run --example limited_echo_server -- --port 8000 --max-users 100
+//! cargo run --example limited_echo_server -- --listen tcp:8000:interface=127.0.0.1
 //! ```
 
 use std::cell::Cell;
-use std::io::Write;
+use std::process::ExitCode;
 use std::rc::Rc;
 
 use clap::Parser;
-use torsion::{Cx, Failure, ListenOptions, Protocol, Reactor};
+use listen::ListenArgs;
+use torsion::{Cx, Failure, Protocol, Reactor};
 
+#[path = "support/listen.rs"]
+mod listen;
 #[path = "support/logging.rs"]
 mod logging;
 
@@ -25,9 +29,8 @@ struct Args {
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8000)]
     port: u16,
-    /// Interface to listen on ("" for every IPv4 interface).
-    #[arg(long, default_value = "")]
-    interface: String,
+    #[command(flatten)]
+    listening: ListenArgs,
     /// How many clients may be connected at once.
     #[arg(long, default_value_t = 100)]
     max_users: usize,
@@ -71,24 +74,21 @@ impl Protocol for LimitedEcho {
     }
 }
 
-fn main() -> torsion::Result<()> {
+fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let users = Rc::new(Cell::new(0));
     let max_users = args.max_users;
-    let options = ListenOptions {
-        interface: args.interface,
-        ..ListenOptions::default()
+    let factory = move |_peer| Some(LimitedEcho::new(users.clone(), max_users));
+    let Some(_port) = args
+        .listening
+        .listen("limited_echo_server", &reactor, args.port, factory)
+    else {
+        return Ok(ExitCode::FAILURE);
     };
-    let port = reactor.listen_tcp_with(
-        args.port,
-        move |_peer| Some(LimitedEcho::new(users.clone(), max_users)),
-        options,
-    )?;
-    println!("listening on {}", port.get_host());
-    std::io::stdout().flush()?;
-    reactor.run()
+    reactor.run()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -3,14 +3,18 @@
 //!
 //! ```text
 //! cargo run --example qotd_server -- --port 8017 --quote "Small steps still move you."
+//! cargo run --example qotd_server -- --listen tcp:8017:interface=127.0.0.1
 //! ```
 
-use std::io::Write;
+use std::process::ExitCode;
 use std::rc::Rc;
 
 use clap::Parser;
-use torsion::{Cx, ListenOptions, Protocol, Reactor};
+use listen::ListenArgs;
+use torsion::{Cx, Protocol, Reactor};
 
+#[path = "support/listen.rs"]
+mod listen;
 #[path = "support/logging.rs"]
 mod logging;
 
@@ -23,9 +27,8 @@ struct Args {
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8017)]
     port: u16,
-    /// Interface to listen on ("" for every IPv4 interface).
-    #[arg(long, default_value = "")]
-    interface: String,
+    #[command(flatten)]
+    listening: ListenArgs,
     /// The quote to serve.
     #[arg(long, default_value = DEFAULT_QUOTE)]
     quote: String,
@@ -44,27 +47,24 @@ impl Protocol for Qotd {
     }
 }
 
-fn main() -> torsion::Result<()> {
+fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let quote: Rc<str> = args.quote.into();
-    let options = ListenOptions {
-        interface: args.interface,
-        ..ListenOptions::default()
+    let factory = move |_peer| {
+        Some(Qotd {
+            quote: quote.clone(),
+        })
     };
-    let port = reactor.listen_tcp_with(
-        args.port,
-        move |_peer| {
-            Some(Qotd {
-                quote: quote.clone(),
-            })
-        },
-        options,
-    )?;
-    println!("listening on {}", port.get_host());
-    std::io::stdout().flush()?;
-    reactor.run()
+    let Some(_port) = args
+        .listening
+        .listen("qotd_server", &reactor, args.port, factory)
+    else {
+        return Ok(ExitCode::FAILURE);
+    };
+    reactor.run()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -4,17 +4,20 @@
 //!
 //! ```text
 //! cargo run --example slow_poetry_server -- crates/torsion/examples/poetry/lighthouse.txt --port 10000 --num-bytes 30
+//! cargo run --example slow_poetry_server -- crates/torsion/examples/poetry/kettle.txt --listen tcp:10001:interface=127.0.0.1
 //! ```
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
 use clap::Parser;
-use torsion::{Cx, ListenOptions, Protocol, Reactor};
+use listen::ListenArgs;
+use torsion::{Cx, Protocol, Reactor};
 
+#[path = "support/listen.rs"]
+mod listen;
 #[path = "support/logging.rs"]
 mod logging;
 
@@ -26,9 +29,8 @@ struct Args {
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Interface to listen on ("" for every IPv4 interface).
-    #[arg(long, default_value = "")]
-    interface: String,
+    #[command(flatten)]
+    listening: ListenArgs,
     /// How many bytes to send at a time.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     num_bytes: u64,
@@ -94,8 +96,8 @@ fn read_poem(path: &Path) -> Result<Rc<[u8]>, String> {
         .map_err(|err| format!("cannot read poem file '{}': {err}", path.display()))
 }
 
-/// Serves the poem until stopped. A poem file that cannot be read is reported on stderr
-/// and fails the program before it listens.
+/// Serves the poem until stopped. A poem file that cannot be read, or a place it cannot
+/// listen on, is reported on stderr and fails the program.
 fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
@@ -109,14 +111,13 @@ fn main() -> torsion::Result<ExitCode> {
     let num_bytes = usize::try_from(args.num_bytes).unwrap_or(usize::MAX);
     let delay = args.delay;
     let reactor = Reactor::new()?;
-    let options = ListenOptions {
-        interface: args.interface,
-        ..ListenOptions::default()
-    };
     let factory = move |_peer| Some(PoetrySender::new(poem.clone(), num_bytes, delay));
-    let port = reactor.listen_tcp_with(args.port, factory, options)?;
-    println!("listening on {}", port.get_host());
-    std::io::stdout().flush()?;
+    let Some(_port) = args
+        .listening
+        .listen("slow_poetry_server", &reactor, args.port, factory)
+    else {
+        return Ok(ExitCode::FAILURE);
+    };
     reactor.run()?;
     Ok(ExitCode::SUCCESS)
 }

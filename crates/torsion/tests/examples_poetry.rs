@@ -6,24 +6,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use examples_util::{
-    connect, dead_port, poem_path, read_to_eof, Program, ResettingServer, TIMEOUT,
+use examples_util::poetry::{
+    check_poetry_client_with_a_broken_download, check_poetry_client_with_no_server, is_elapsed,
+    parse_chunk_line, poem, poetry_server,
 };
+use examples_util::{connect, dead_port, poem_path, read_to_eof, Program, TIMEOUT};
 
 const POEMS: [&str; 3] = ["lighthouse.txt", "kettle.txt", "index_cards.txt"];
-
-fn poem(name: &str) -> Vec<u8> {
-    std::fs::read(poem_path(name)).unwrap()
-}
-
-fn poetry_server(name: &str, num_bytes: &str) -> (Program, u16) {
-    let path = poem_path(name);
-    let path = path.to_str().unwrap();
-    Program::start_server(
-        "slow_poetry_server",
-        &[path, "--num-bytes", num_bytes, "--delay", "0.01"],
-    )
-}
 
 #[test]
 fn poetry_server_sends_the_whole_poem_in_chunks_to_each_client() {
@@ -54,26 +43,6 @@ fn poetry_server_sends_the_whole_poem_in_chunks_to_each_client() {
         (expected.len() - 1) % 10 + 1
     );
     assert_eq!(chunks.last().unwrap().as_str(), last);
-}
-
-/// Parses `Task N: got X bytes of poetry from HOST:PORT` into (N, X, HOST:PORT).
-fn parse_chunk_line(line: &str) -> Option<(usize, usize, String)> {
-    let rest = line.strip_prefix("Task ")?;
-    let (task, rest) = rest.split_once(": got ")?;
-    let (bytes, from) = rest.split_once(" bytes of poetry from ")?;
-    Some((task.parse().ok()?, bytes.parse().ok()?, from.to_string()))
-}
-
-/// Checks `H:MM:SS.ffffff`.
-fn is_elapsed(text: &str) -> bool {
-    let parts: Vec<&str> = text.split([':', '.']).collect();
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    parts.len() == 4
-        && !parts[0].is_empty()
-        && digits(parts[0], parts[0].len())
-        && digits(parts[1], 2)
-        && digits(parts[2], 2)
-        && digits(parts[3], 6)
 }
 
 /// Runs a poetry client against three servers and one dead port, and checks its report:
@@ -149,35 +118,6 @@ fn poetry_client_v2_downloads_every_poem_and_fails_for_the_dead_server() {
     check_poetry_client("get_poetry_v2");
 }
 
-/// Runs a poetry client against a refused port and a host that does not resolve.
-fn check_poetry_client_with_no_server(client: &str) {
-    let dead = dead_port();
-    let args = [dead.to_string(), "no-such-host.invalid:10000".to_string()];
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut program = Program::start(client, &args);
-    let (status, lines) = program.wait_for_exit(TIMEOUT);
-    assert_eq!(status.code(), Some(1), "{}", program.report());
-    let refused = format!("Failed to connect to: 127.0.0.1:{dead}: ConnectionRefused: ");
-    let unresolved = "Failed to connect to: no-such-host.invalid:10000: DnsLookupError: DNS \
-                      lookup failed: address \"no-such-host.invalid\" not found: ";
-    assert_eq!(lines.len(), 3, "{lines:#?}");
-    assert!(
-        lines[..2].iter().any(|l| l.starts_with(&refused)),
-        "{lines:#?}"
-    );
-    assert!(
-        lines[..2].iter().any(|l| l.starts_with(unresolved)),
-        "{lines:#?}"
-    );
-    assert!(lines[2].starts_with("Got 0 poems in "), "{lines:#?}");
-    let failed = program.stderr_lines();
-    assert_eq!(failed.len(), 1, "{failed:#?}");
-    assert!(
-        failed[0].starts_with("2 of 2 downloads failed: "),
-        "{failed:#?}"
-    );
-}
-
 #[test]
 fn poetry_client_v1_fails_when_no_server_can_be_reached() {
     check_poetry_client_with_no_server("get_poetry_v1");
@@ -186,34 +126,6 @@ fn poetry_client_v1_fails_when_no_server_can_be_reached() {
 #[test]
 fn poetry_client_v2_fails_when_no_server_can_be_reached() {
     check_poetry_client_with_no_server("get_poetry_v2");
-}
-
-/// Runs a poetry client against a server that sends half a poem and resets the connection.
-fn check_poetry_client_with_a_broken_download(client: &str) {
-    let server = ResettingServer::start(b"Half a po");
-    let port = server.port;
-    let mut program = Program::start(client, &[&port.to_string()]);
-    program.wait_for_line("the first chunk", |l| {
-        l == format!("Task 1: got 9 bytes of poetry from 127.0.0.1:{port}")
-    });
-    server.reset();
-    let (status, lines) = program.wait_for_exit(TIMEOUT);
-    assert_eq!(status.code(), Some(1), "{}", program.report());
-    let broken = format!("Task 1: download from 127.0.0.1:{port} failed after ");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with(&broken) && l.contains(": ConnectionLost: ")),
-        "{lines:#?}"
-    );
-    assert!(
-        lines.last().unwrap().starts_with("Got 0 poems in "),
-        "{lines:#?}"
-    );
-    assert_eq!(
-        program.stderr_lines(),
-        [format!("1 of 1 downloads failed: 127.0.0.1:{port}")]
-    );
 }
 
 #[test]

@@ -5,8 +5,9 @@
 //! too, but then `cargo test` builds each example only as a test harness and not as the
 //! program the end-to-end tests start.) The programs' `main`s are not called here.
 //!
-//! The two poetry clients share `examples/support/poetry.rs`, so it is loaded once per
-//! client here, as it is in each client's own build.
+//! The poetry clients share `examples/support/poetry.rs` (and the servers
+//! `examples/support/listen.rs`), so it is loaded once per example here, as it is in each
+//! example's own build.
 #![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
@@ -19,6 +20,9 @@ mod chat_server;
 #[path = "../examples/clock_demo.rs"]
 mod clock_demo;
 #[allow(dead_code)]
+#[path = "../examples/connection_tester.rs"]
+mod connection_tester;
+#[allow(dead_code)]
 #[path = "../examples/echo_server.rs"]
 mod echo_server;
 #[allow(dead_code)]
@@ -27,6 +31,9 @@ mod get_poetry_v1;
 #[allow(dead_code)]
 #[path = "../examples/get_poetry_v2.rs"]
 mod get_poetry_v2;
+#[allow(dead_code)]
+#[path = "../examples/get_poetry_v3.rs"]
+mod get_poetry_v3;
 #[allow(dead_code)]
 #[path = "../examples/limited_echo_server.rs"]
 mod limited_echo_server;

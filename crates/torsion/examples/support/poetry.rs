@@ -1,4 +1,4 @@
-//! What both poetry clients share: the command line's server addresses, the record of
+//! What the poetry clients share: the command line's server addresses, the record of
 //! how each download went, and the summary they print at the end.
 
 use std::collections::BTreeMap;
@@ -51,6 +51,39 @@ pub fn format_elapsed(elapsed: Duration) -> String {
     )
 }
 
+/// A download that connected but delivered no poem: the connection ended with `reason`
+/// after `received` bytes.
+#[derive(Debug)]
+pub struct DownloadBroken {
+    pub received: usize,
+    pub reason: Failure,
+}
+
+impl fmt::Display for DownloadBroken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "failed after {} bytes: {}", self.received, self.reason)
+    }
+}
+
+impl std::error::Error for DownloadBroken {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.reason)
+    }
+}
+
+/// What a connection that ended with `reason`, after `poem` arrived, delivered: the poem
+/// when it closed cleanly (`ConnectionDone`), a [`DownloadBroken`] failure otherwise.
+pub fn poem_or_broken(poem: Vec<u8>, reason: &Failure) -> Result<Vec<u8>, Failure> {
+    if reason.check::<ConnectionDone>() {
+        Ok(poem)
+    } else {
+        Err(Failure::new(DownloadBroken {
+            received: poem.len(),
+            reason: reason.clone(),
+        }))
+    }
+}
+
 /// How the downloads went. A download succeeds when the server sends its poem and closes
 /// the connection cleanly; it fails when the server cannot be reached or the connection
 /// breaks first.
@@ -70,24 +103,22 @@ impl Downloads {
         self.failed.push(destination.to_string());
     }
 
-    /// Records the end of task `task`'s connection to `peer`, which received `poem`. A
-    /// clean close (`ConnectionDone`) delivers the poem; any other `reason` fails the
-    /// download, printed as `Task N: download from HOST:PORT failed after X bytes: REASON`.
-    pub fn connection_ended(
-        &mut self,
-        task: usize,
-        peer: impl fmt::Display,
-        poem: Vec<u8>,
-        reason: &Failure,
-    ) {
-        if reason.check::<ConnectionDone>() {
-            self.poems.insert(task, poem);
-        } else {
-            println!(
-                "Task {task}: download from {peer} failed after {} bytes: {reason}",
-                poem.len()
-            );
-            self.failed.push(peer.to_string());
+    /// Records the whole poem task `task` received.
+    pub fn poem_received(&mut self, task: usize, poem: Vec<u8>) {
+        self.poems.insert(task, poem);
+    }
+
+    /// Records that task `task`'s download from `server` failed. A [`DownloadBroken`] is
+    /// printed as `Task N: download from HOST:PORT failed after X bytes: REASON`; any other
+    /// failure means the server could not be reached (see
+    /// [`connect_failed`](Downloads::connect_failed)).
+    pub fn download_failed(&mut self, task: usize, server: impl fmt::Display, failure: &Failure) {
+        match failure.downcast_ref::<DownloadBroken>() {
+            Some(broken) => {
+                println!("Task {task}: download from {server} {broken}");
+                self.failed.push(server.to_string());
+            }
+            None => self.connect_failed(server, failure),
         }
     }
 
@@ -153,19 +184,38 @@ mod tests {
 
     #[test]
     fn only_cleanly_closed_downloads_deliver_a_poem() {
+        use torsion::error::ConnectionLost;
+
+        let done = Failure::new(ConnectionDone);
+        assert_eq!(poem_or_broken(b"whole".to_vec(), &done).unwrap(), b"whole");
+
+        let lost = Failure::new(ConnectionLost { os_error: None });
+        let failure = poem_or_broken(b"ha".to_vec(), &lost).unwrap_err();
+        let broken = failure.downcast_ref::<DownloadBroken>().unwrap();
+        assert_eq!(broken.received, 2);
+        assert!(broken.reason.check::<ConnectionLost>());
+        assert_eq!(
+            broken.to_string(),
+            "failed after 2 bytes: ConnectionLost: Connection to the other side was lost in \
+             a non-clean fashion: Connection lost."
+        );
+    }
+
+    #[test]
+    fn failed_downloads_are_counted_with_their_servers() {
         use torsion::error::{ConnectionLost, ConnectionRefused};
 
-        let peer: std::net::SocketAddr = "127.0.0.1:10000".parse().unwrap();
         let mut downloads = Downloads::default();
-        downloads.connection_ended(1, peer, b"whole".to_vec(), &Failure::new(ConnectionDone));
+        downloads.poem_received(1, b"whole".to_vec());
         assert_eq!(downloads.failures(), None);
 
         let lost = Failure::new(ConnectionLost { os_error: None });
-        downloads.connection_ended(2, peer, b"ha".to_vec(), &lost);
+        let broken = poem_or_broken(b"ha".to_vec(), &lost).unwrap_err();
+        downloads.download_failed(2, "127.0.0.1:10000", &broken);
         let refused = Failure::new(ConnectionRefused {
             os_error: std::io::ErrorKind::ConnectionRefused.into(),
         });
-        downloads.connect_failed("example.org:7", &refused);
+        downloads.download_failed(3, "example.org:7", &refused);
 
         assert_eq!(downloads.poems.keys().copied().collect::<Vec<_>>(), [1]);
         assert_eq!(

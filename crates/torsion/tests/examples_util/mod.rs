@@ -10,6 +10,8 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
+pub mod poetry;
+
 /// How long any single expected event may take (generous: the machine is shared).
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -175,15 +177,23 @@ impl Program {
         let mut all = args.to_vec();
         all.extend(["--port", "0"]);
         let program = Program::start_wrapped(wrapper, name, &all);
-        let line = program.wait_for_line("the `listening on` line", |l| {
+        let port = program.listening_port();
+        (program, port)
+    }
+
+    /// Waits for the server's `listening on HOST:PORT` line and returns the port.
+    ///
+    /// # Panics
+    ///
+    /// As [`wait_for_line`](Program::wait_for_line), or if the line has no port.
+    pub fn listening_port(&self) -> u16 {
+        let line = self.wait_for_line("the `listening on` line", |l| {
             l.starts_with("listening on ")
         });
-        let port = line
-            .rsplit(':')
+        line.rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("{name}: no port in {line:?}"));
-        (program, port)
+            .unwrap_or_else(|| panic!("{}: no port in {line:?}", self.name))
     }
 
     /// Waits until the program printed a stdout line for which `pred` holds; returns it.
