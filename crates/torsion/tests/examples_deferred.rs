@@ -243,3 +243,54 @@ fn every_server_refuses_listen_with_port_and_several_reactors() {
         );
     }
 }
+
+#[test]
+fn port_scanner_lists_the_open_ports_of_a_range_in_order() {
+    // Two listeners, and the range around them: whatever else is open in it (other
+    // tests' servers) is listed too, so the check is on these two and on the order.
+    let first = TcpListener::bind("127.0.0.1:0").unwrap();
+    let second = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut open = [
+        first.local_addr().unwrap().port(),
+        second.local_addr().unwrap().port(),
+    ];
+    open.sort_unstable();
+    let range = format!(
+        "{}-{}",
+        open[0].saturating_sub(3).max(1),
+        open[1].saturating_add(3)
+    );
+    let mut scanner = Program::start(
+        "port_scanner",
+        &["127.0.0.1", "--ports", &range, "--concurrency", "8"],
+    );
+    let (status, lines) = scanner.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(0), "{}", scanner.report());
+    let ports: Vec<u16> = lines
+        .iter()
+        .map(|l| {
+            l.strip_prefix("Connected to port ")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected line {l:?}"))
+        })
+        .collect();
+    assert!(
+        ports.windows(2).all(|w| w[0] < w[1]),
+        "port order: {ports:?}"
+    );
+    for port in open {
+        assert!(ports.contains(&port), "{port} in {ports:?}");
+    }
+}
+
+#[test]
+fn port_scanner_rejects_a_bad_range() {
+    let mut scanner = Program::start("port_scanner", &["127.0.0.1", "--ports", "90-80"]);
+    let (status, _lines) = scanner.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(2), "{}", scanner.report());
+    assert!(
+        scanner.report().contains("is not a range of ports"),
+        "{}",
+        scanner.report()
+    );
+}
