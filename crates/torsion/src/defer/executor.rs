@@ -20,13 +20,17 @@ use crate::slab::{Key, Slab};
 
 /// Polls a thread runs in one go before it lets the loop do its I/O again.
 const POLL_BUDGET: usize = 4096;
+/// Wakers of ended tasks kept for new tasks (each takes 40 bytes).
+const SPARE_WAKERS: usize = 1024;
 
 type BoxedTask = Pin<Box<dyn Future<Output = ()>>>;
 
 struct Task {
     /// `None` while it is being polled.
     future: Option<BoxedTask>,
-    waker: Waker,
+    /// Made into a `Waker` for each poll; reused by a later task once the task ends, if
+    /// nobody kept a clone.
+    waker: Arc<TaskWaker>,
     queued: bool,
     cancelled: bool,
 }
@@ -86,6 +90,8 @@ pub(crate) struct Executor {
     id: u64,
     tasks: RefCell<Slab<Task>>,
     ready: RefCell<VecDeque<Key>>,
+    /// Wakers of ended tasks that nobody else holds, to save an allocation per task.
+    spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
     /// A task is being polled (or the queue is being run): wakes only queue.
     polling: Cell<bool>,
     /// Tasks that yielded to the loop: woken at the start of the next pass.
@@ -139,6 +145,7 @@ impl Executor {
             id,
             tasks: RefCell::default(),
             ready: RefCell::default(),
+            spare_wakers: RefCell::default(),
             polling: Cell::new(false),
             next_pass: RefCell::default(),
             remote: Arc::new(RemoteWakes {
@@ -187,11 +194,19 @@ impl Executor {
     fn insert(&self, future: BoxedTask, queued: bool) -> Key {
         let mut tasks = self.tasks.borrow_mut();
         let key = tasks.next_key();
-        let waker = Waker::from(Arc::new(TaskWaker {
-            executor: self.id,
-            key,
-            remote: self.remote.clone(),
-        }));
+        let waker = match self.spare_wakers.borrow_mut().pop() {
+            Some(mut waker) => {
+                Arc::get_mut(&mut waker)
+                    .expect("a spare waker has no other holder")
+                    .key = key;
+                waker
+            }
+            None => Arc::new(TaskWaker {
+                executor: self.id,
+                key,
+                remote: self.remote.clone(),
+            }),
+        };
         let inserted = tasks.insert(Task {
             future: Some(future),
             waker,
@@ -231,7 +246,11 @@ impl Executor {
                 None => None,
             }
         };
-        drop(removed);
+        if let Some(Task { future, waker, .. }) = removed {
+            // Dropping the future may run user code: no borrow is held.
+            drop(future);
+            self.keep_waker(waker);
+        }
     }
 
     fn schedule(&self, key: Key) {
@@ -250,7 +269,10 @@ impl Executor {
             match tasks.get_mut(key) {
                 Some(task) => {
                     task.queued = false;
-                    task.future.take().map(|f| (f, task.waker.clone()))
+                    let waker = &task.waker;
+                    task.future
+                        .take()
+                        .map(|f| (f, Waker::from(Arc::clone(waker))))
                 }
                 None => None,
             }
@@ -268,6 +290,7 @@ impl Executor {
                 .poll(&mut Context::from_waker(&waker))
                 .is_ready()
         };
+        drop(waker);
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks.get_mut(key).expect("a task stays while polled");
         if !(done || task.cancelled) {
@@ -277,7 +300,22 @@ impl Executor {
         let removed = tasks.remove(key);
         drop(tasks);
         // What the future holds may run user code when dropped: no borrow is held.
-        drop((removed, future));
+        drop(future);
+        if let Some(task) = removed {
+            self.keep_waker(task.waker);
+        }
+    }
+
+    /// Keeps an ended task's waker for a later task, unless someone still holds a clone
+    /// (a wake from it must not reach another task) or enough are kept already.
+    fn keep_waker(&self, mut waker: Arc<TaskWaker>) {
+        if Arc::get_mut(&mut waker).is_none() {
+            return;
+        }
+        let mut spare = self.spare_wakers.borrow_mut();
+        if spare.len() < SPARE_WAKERS {
+            spare.push(waker);
+        }
     }
 
     /// Polls woken tasks until none is left or the budget is spent (the loop then comes
@@ -295,5 +333,77 @@ impl Executor {
             };
             self.poll_task(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::future::poll_fn;
+    use std::rc::Rc;
+    use std::task::{Poll, Waker};
+
+    use super::{current, run_woken_tasks};
+    use crate::defer::ensure_deferred;
+    use crate::error::CancelledError;
+    use crate::Failure;
+
+    #[test]
+    fn an_ended_tasks_waker_serves_the_next_task() {
+        ensure_deferred(async { Ok(()) })
+            .take_result()
+            .unwrap()
+            .unwrap();
+        assert!(!current().spare_wakers.borrow().is_empty());
+
+        let kept: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let k = kept.clone();
+        let mut first_poll = true;
+        let task = ensure_deferred(poll_fn(move |cx| {
+            if std::mem::take(&mut first_poll) {
+                *k.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok::<_, Failure>(7))
+            }
+        }));
+        assert!(!task.called());
+        kept.take().unwrap().wake();
+        run_woken_tasks();
+        assert_eq!(task.take_result().unwrap().unwrap(), 7);
+    }
+
+    #[test]
+    fn a_waker_kept_past_its_task_never_wakes_a_later_task() {
+        let kept: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let k = kept.clone();
+        ensure_deferred(poll_fn(move |cx| {
+            *k.borrow_mut() = Some(cx.waker().clone());
+            Poll::Ready(Ok::<_, Failure>(()))
+        }))
+        .take_result()
+        .unwrap()
+        .unwrap();
+
+        let polls = Rc::new(Cell::new(0));
+        let p = polls.clone();
+        let later: crate::defer::Deferred<()> = ensure_deferred(poll_fn(move |_| {
+            p.set(p.get() + 1);
+            Poll::Pending
+        }));
+        assert_eq!(polls.get(), 1);
+        kept.take().unwrap().wake();
+        run_woken_tasks();
+        assert_eq!(
+            polls.get(),
+            1,
+            "the ended task's waker reached another task"
+        );
+        later.cancel();
+        assert!(later
+            .take_result()
+            .unwrap()
+            .unwrap_err()
+            .check::<CancelledError>());
     }
 }

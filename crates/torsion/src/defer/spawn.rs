@@ -1,11 +1,9 @@
 //! Futures as Deferreds: [`ensure_deferred`], [`Deferred::from_future`] and
 //! [`Reactor::spawn_local`].
 
-use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
-use std::rc::Rc;
 use std::task::Poll;
 
 use super::executor::{self, Executor};
@@ -103,15 +101,13 @@ where
     T: 'static,
     F: Future<Output = Result<T, Failure>> + 'static,
 {
-    let task_key: Rc<Cell<Option<Key>>> = Rc::default();
-    let key_for_cancel = task_key.clone();
-    let deferred = Deferred::with_canceller(move |_| {
-        if let Some(key) = key_for_cancel.take() {
-            executor::current().cancel(key);
-        }
-    });
+    let executor = executor::current();
+    // Known before the first poll, which may cancel the task through the Deferred. A
+    // canceller runs at most once, and only while the Deferred has no result; the task gives
+    // it one when it ends, so a key left from an ended task never reaches the executor.
+    let key = executor.next_key();
+    let deferred = Deferred::with_canceller(move |_| executor::current().cancel(key));
     let result = deferred.clone();
-    let key_when_done = task_key.clone();
     let task = Box::pin(async move {
         let mut future = pin!(future);
         let outcome =
@@ -125,16 +121,12 @@ where
                 },
             )
             .await;
-        key_when_done.set(None);
         let _ = match outcome {
             Ok(value) => result.callback(value),
             Err(failure) => result.errback(failure),
         };
     });
-    let executor = executor::current();
-    // Set before the first poll, which may cancel the task through the Deferred.
-    task_key.set(Some(executor.next_key()));
-    let key = spawn(&executor, task);
-    debug_assert!(task_key.get().map_or(true, |k| k == key));
+    let spawned = spawn(&executor, task);
+    debug_assert_eq!(spawned, key);
     deferred
 }
