@@ -46,7 +46,16 @@ struct FailSite {
     backtrace: Option<Backtrace>,
 }
 
-type Canceller = Box<dyn FnOnce(&Rc<Chain>)>;
+/// A user's canceller, called with the chain.
+pub(crate) type CancelCall = Box<dyn FnOnce(&Rc<Chain>)>;
+
+/// What `cancel` runs on a chain with no result yet.
+pub(crate) enum Canceller {
+    /// A user's canceller.
+    Call(CancelCall),
+    /// Drops the thread's task with this key (a spawned future's Deferred): no allocation.
+    Task(crate::slab::Key),
+}
 
 struct State {
     slot: Slot,
@@ -191,7 +200,10 @@ impl Chain {
             canceller
         };
         if let Some(canceller) = canceller {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| canceller(self))) {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| match canceller {
+                Canceller::Call(c) => c(self),
+                Canceller::Task(k) => super::executor::current().cancel(k),
+            })) {
                 let failure = Failure::from_panic("Deferred canceller", payload);
                 tracing::error!(target: "torsion::defer", %failure, "a canceller panicked");
             }
@@ -243,8 +255,11 @@ impl FailSite {
 /// Runs `start`'s links, and those of every chain waiting on it, without recursion (a
 /// chain of 100,000 returned Deferreds uses no stack per level).
 fn run(start: Rc<Chain>) {
-    let mut stack = vec![start];
-    while let Some(current) = stack.last().cloned() {
+    let mut stack = Stack {
+        top: Some(start),
+        below: Vec::new(),
+    };
+    while let Some(current) = stack.top.clone() {
         {
             let mut st = current.state.borrow_mut();
             if st.running {
@@ -377,5 +392,24 @@ impl Drop for Chain {
                 ),
             }
         }
+    }
+}
+
+/// The chains `run` works through: the one on top runs; below it, the chains waiting for
+/// it. The common case, one chain, allocates nothing.
+struct Stack {
+    top: Option<Rc<Chain>>,
+    below: Vec<Rc<Chain>>,
+}
+
+impl Stack {
+    fn push(&mut self, chain: Rc<Chain>) {
+        if let Some(top) = self.top.replace(chain) {
+            self.below.push(top);
+        }
+    }
+
+    fn pop(&mut self) {
+        self.top = self.below.pop();
     }
 }

@@ -131,9 +131,10 @@ impl<T: 'static> Deferred<T> {
     #[track_caller]
     pub fn with_canceller(canceller: impl FnOnce(&Deferred<T>) + 'static) -> Deferred<T> {
         let d = Deferred::new();
-        d.chain.set_canceller(Box::new(move |chain: &Rc<Chain>| {
-            canceller(&Deferred::from_chain(chain.clone()))
-        }));
+        d.chain
+            .set_canceller(super::chain::Canceller::Call(Box::new(
+                move |chain: &Rc<Chain>| canceller(&Deferred::from_chain(chain.clone())),
+            )));
         d
     }
 

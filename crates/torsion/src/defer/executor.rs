@@ -12,10 +12,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Wake, Waker};
 
-use crate::reactor::RemoteCall;
 use crate::slab::{Key, Slab};
 
 /// Polls a thread runs in one go before it lets the loop do its I/O again.
@@ -39,8 +38,8 @@ struct Task {
 struct RemoteWakes {
     pending: AtomicBool,
     keys: Mutex<Vec<Key>>,
-    /// The newest reactor on the owner's thread, to wake its loop.
-    reactor: Mutex<Option<Weak<crate::reactor::Remote>>>,
+    /// Wakes the loop of the newest reactor on the owner's thread.
+    notify: Mutex<Option<Notify>>,
 }
 
 impl RemoteWakes {
@@ -50,9 +49,9 @@ impl RemoteWakes {
             .unwrap_or_else(|e| e.into_inner())
             .push(key);
         if !self.pending.swap(true, Ordering::AcqRel) {
-            let reactor = self.reactor.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(remote) = reactor.as_ref().and_then(Weak::upgrade) {
-                remote.send(RemoteCall::Call(Box::new(|| {})));
+            let notify = self.notify.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(notify) = notify.as_ref() {
+                notify();
             }
         }
     }
@@ -64,6 +63,9 @@ impl RemoteWakes {
         std::mem::take(&mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
+
+/// Wakes a thread's loop from another thread.
+pub(crate) type Notify = Box<dyn Fn() + Send + Sync>;
 
 struct TaskWaker {
     executor: u64,
@@ -151,18 +153,15 @@ impl Executor {
             remote: Arc::new(RemoteWakes {
                 pending: AtomicBool::new(false),
                 keys: Mutex::new(Vec::new()),
-                reactor: Mutex::new(None),
+                notify: Mutex::new(None),
             }),
         }
     }
 
-    /// Wakes from other threads will wake this reactor's loop.
-    pub(crate) fn set_reactor(&self, remote: Weak<crate::reactor::Remote>) {
-        *self
-            .remote
-            .reactor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(remote);
+    /// How a wake from another thread reaches this thread's loop (the newest reactor
+    /// on the thread sets it to its `call_from_thread` path).
+    pub(crate) fn set_notify(&self, notify: Notify) {
+        *self.remote.notify.lock().unwrap_or_else(|e| e.into_inner()) = Some(notify);
     }
 
     /// Whether a task waits to be polled.

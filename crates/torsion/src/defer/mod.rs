@@ -86,4 +86,5 @@ pub use maybe::maybe_deferred;
 pub use queue::DeferredQueue;
 pub use semaphore::{DeferredSemaphore, SemaphoreGuard};
 pub use spawn::ensure_deferred;
+pub(crate) use spawn::spawn_queued;
 pub use time::{defer_later, sleep};

@@ -1,5 +1,5 @@
-//! Futures as Deferreds: [`ensure_deferred`], [`Deferred::from_future`] and
-//! [`Reactor::spawn_local`].
+//! Futures as Deferreds: [`ensure_deferred`], [`Deferred::from_future`], and the queue
+//! behind `Reactor::spawn_local`.
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -9,7 +9,7 @@ use std::task::Poll;
 use super::executor::{self, Executor};
 use super::Deferred;
 use crate::slab::Key;
-use crate::{Failure, Reactor};
+use crate::Failure;
 
 /// Runs `future` as a task and gives its outcome as a Deferred (Twisted's `ensureDeferred`
 /// of a coroutine). The future is polled at once, inside this call, up to its first
@@ -56,40 +56,16 @@ impl<T: 'static> Deferred<T> {
     }
 }
 
-impl Reactor {
-    /// Runs `future` on this reactor's loop, first polled on the loop's next pass (not
-    /// inside this call, as tokio's `spawn_local`), and gives its output as a Deferred.
-    ///
-    /// Cancelling the Deferred drops the future; a panic inside it fails the Deferred with
-    /// [`CallbackPanicked`](crate::error::CallbackPanicked). Tasks belong to the thread:
-    /// every reactor on it runs them.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use torsion::{defer::sleep, Reactor};
-    ///
-    /// let reactor = Reactor::new()?;
-    /// let r = reactor.clone();
-    /// let done = reactor.spawn_local(async move {
-    ///     sleep(&r, Duration::from_millis(5)).await.unwrap();
-    ///     r.stop();
-    ///     "slept"
-    /// });
-    /// reactor.run()?;
-    /// assert_eq!(done.take_result().unwrap()?, "slept");
-    /// # Ok::<(), torsion::Failure>(())
-    /// ```
-    #[track_caller]
-    pub fn spawn_local<F>(&self, future: F) -> Deferred<F::Output>
-    where
-        F: Future + 'static,
-    {
-        start(async move { Ok(future.await) }, |e, task| {
-            e.spawn_queued(task)
-        })
-    }
+/// Runs `future` from the thread's queue, first polled on a loop's next pass (what
+/// [`Reactor::spawn_local`](crate::Reactor::spawn_local) does).
+#[track_caller]
+pub(crate) fn spawn_queued<F>(future: F) -> Deferred<F::Output>
+where
+    F: Future + 'static,
+{
+    start(async move { Ok(future.await) }, |e, task| {
+        e.spawn_queued(task)
+    })
 }
 
 #[track_caller]
@@ -106,7 +82,10 @@ where
     // canceller runs at most once, and only while the Deferred has no result; the task gives
     // it one when it ends, so a key left from an ended task never reaches the executor.
     let key = executor.next_key();
-    let deferred = Deferred::with_canceller(move |_| executor::current().cancel(key));
+    let deferred = Deferred::new();
+    deferred
+        .chain()
+        .set_canceller(super::chain::Canceller::Task(key));
     let result = deferred.clone();
     let task = Box::pin(async move {
         let mut future = pin!(future);

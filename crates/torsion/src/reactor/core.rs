@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::fdset::FdSet;
 use super::io_driver::IoDriver;
-use super::remote::Remote;
+use super::remote::{Remote, RemoteCall};
 use super::signals::SignalWatch;
 use super::timer_driver::TimerDriver;
 use super::token::WAKER;
@@ -49,7 +49,13 @@ impl ReactorCore {
         let timers = TimerDriver::new(io.registry())?;
         let remote = Arc::new(Remote::new(waker));
         let tasks = executor::current();
-        tasks.set_reactor(Arc::downgrade(&remote));
+        let weak = Arc::downgrade(&remote);
+        tasks.set_notify(Box::new(move || {
+            if let Some(remote) = weak.upgrade() {
+                // An empty call: the loop wakes and runs the tasks woken from afar.
+                remote.send(RemoteCall::Call(Box::new(|| {})));
+            }
+        }));
         Ok(ReactorCore {
             io,
             timers,

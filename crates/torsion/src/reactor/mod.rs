@@ -8,6 +8,7 @@ mod lookup;
 mod remote;
 mod run;
 mod signals;
+mod tasks;
 mod timer_driver;
 mod timer_fd;
 pub(crate) mod token;
@@ -17,7 +18,7 @@ pub(crate) use self::core::ReactorCore;
 pub use fdset::{Descriptor, FileDescriptor};
 pub use group::{run_reactors, Peers};
 pub use remote::ThreadHandle;
-pub(crate) use remote::{Remote, RemoteCall};
+pub(crate) use remote::RemoteCall;
 pub use triggers::{Phase, SystemEvent, TriggerId};
 
 use std::fmt;
