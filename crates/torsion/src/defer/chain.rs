@@ -71,7 +71,8 @@ struct State {
     /// The type `callback` takes, and the type the last link produces.
     head: TypeId,
     tail: TypeId,
-    failed_at: Option<FailSite>,
+    /// Boxed: rare, and it keeps the chain small.
+    failed_at: Option<Box<FailSite>>,
     waker: Option<Waker>,
 }
 
@@ -146,7 +147,7 @@ impl Chain {
                 return Err(Failure::new(AlreadyCalledError));
             }
             if outcome.is_err() {
-                st.failed_at = Some(FailSite::here(at));
+                st.failed_at = Some(Box::new(FailSite::here(at)));
             }
             st.slot = Slot::Ready(outcome);
         }
@@ -363,7 +364,7 @@ fn run(start: Rc<Chain>) {
 fn set_result(st: &mut State, outcome: Outcome, at: &'static Location<'static>) {
     match &outcome {
         Ok(_) => st.failed_at = None,
-        Err(_) => st.failed_at = Some(FailSite::here(at)),
+        Err(_) => st.failed_at = Some(Box::new(FailSite::here(at))),
     }
     st.slot = Slot::Ready(outcome);
 }

@@ -17,8 +17,8 @@ mod triggers;
 pub(crate) use self::core::ReactorCore;
 pub use fdset::{Descriptor, FileDescriptor};
 pub use group::{run_reactors, Peers};
-pub use remote::ThreadHandle;
 pub(crate) use remote::RemoteCall;
+pub use remote::ThreadHandle;
 pub use triggers::{Phase, SystemEvent, TriggerId};
 
 use std::fmt;
