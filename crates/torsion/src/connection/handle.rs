@@ -11,7 +11,7 @@ use crate::defer::Deferred;
 use crate::endpoints::ClientEndpoint;
 use crate::{Address, Factory, Failure, Reactor, Transport};
 
-/// One connection, used from `async` code (see the [module docs](self)).
+/// One connection, used from `async` code (see the [module docs](crate::connection)).
 ///
 /// Clones are handles to the same connection: one task may read while another writes.
 ///
@@ -160,7 +160,7 @@ impl fmt::Debug for Connection {
 ///
 /// # Examples
 ///
-/// See the [module docs](self).
+/// See the [module docs](crate::connection).
 pub fn serve<H, Fut>(reactor: &Reactor, handler: H) -> impl Factory
 where
     H: Fn(Connection) -> Fut + 'static,
