@@ -11,10 +11,12 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::rc::Weak;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Wake, Waker};
 
+use super::chain::Chain;
 use crate::slab::{Key, Slab};
 
 /// Polls a thread runs in one go before it lets the loop do its I/O again.
@@ -32,6 +34,8 @@ struct Task {
     waker: Arc<TaskWaker>,
     queued: bool,
     cancelled: bool,
+    /// The Deferred the task's last poll waited on, for a cancel to pass on.
+    awaiting: Option<Weak<Chain>>,
 }
 
 /// Wakes from other threads, waiting for the owner's loop.
@@ -96,6 +100,8 @@ pub(crate) struct Executor {
     spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
     /// A task is being polled (or the queue is being run): wakes only queue.
     polling: Cell<bool>,
+    /// The task being polled.
+    current: Cell<Option<Key>>,
     /// Tasks that yielded to the loop: woken at the start of the next pass.
     next_pass: RefCell<Vec<Waker>>,
     remote: Arc<RemoteWakes>,
@@ -138,6 +144,18 @@ impl Drop for PollingGuard<'_> {
     }
 }
 
+/// Restores the task being polled when a (nested) poll ends.
+struct CurrentGuard<'a> {
+    cell: &'a Cell<Option<Key>>,
+    before: Option<Key>,
+}
+
+impl Drop for CurrentGuard<'_> {
+    fn drop(&mut self) {
+        self.cell.set(self.before);
+    }
+}
+
 impl Executor {
     fn new() -> Executor {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -149,6 +167,7 @@ impl Executor {
             ready: RefCell::default(),
             spare_wakers: RefCell::default(),
             polling: Cell::new(false),
+            current: Cell::new(None),
             next_pass: RefCell::default(),
             remote: Arc::new(RemoteWakes {
                 pending: AtomicBool::new(false),
@@ -211,6 +230,7 @@ impl Executor {
             waker,
             queued,
             cancelled: false,
+            awaiting: None,
         });
         debug_assert_eq!(inserted, key);
         key
@@ -233,7 +253,19 @@ impl Executor {
 
     /// Drops a task's future (Rust's way to cancel it); a task being polled is dropped
     /// when its poll returns.
+    ///
+    /// A task waiting on a Deferred has that Deferred cancelled instead (Twisted's
+    /// `ensureDeferred`): the future sees the failure at its `.await` and may handle it.
     pub(crate) fn cancel(&self, key: Key) {
+        let awaited = self
+            .tasks
+            .borrow()
+            .get(key)
+            .and_then(|task| task.awaiting.as_ref()?.upgrade());
+        if let Some(chain) = awaited {
+            chain.cancel();
+            return;
+        }
         let removed = {
             let mut tasks = self.tasks.borrow_mut();
             match tasks.get_mut(key) {
@@ -249,6 +281,16 @@ impl Executor {
             // Dropping the future may run user code: no borrow is held.
             drop(future);
             self.keep_waker(waker);
+        }
+    }
+
+    /// Notes which Deferred the task being polled now waits on (`None`: none).
+    pub(crate) fn note_awaiting(&self, chain: Option<Weak<Chain>>) {
+        let Some(key) = self.current.get() else {
+            return;
+        };
+        if let Some(task) = self.tasks.borrow_mut().get_mut(key) {
+            task.awaiting = chain;
         }
     }
 
@@ -283,6 +325,10 @@ impl Executor {
             let _guard = PollingGuard {
                 flag: &self.polling,
                 before: self.polling.replace(true),
+            };
+            let _current = CurrentGuard {
+                cell: &self.current,
+                before: self.current.replace(Some(key)),
             };
             future
                 .as_mut()

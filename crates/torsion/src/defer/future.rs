@@ -4,6 +4,7 @@ use std::any::{type_name, TypeId};
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::Deferred;
@@ -20,6 +21,9 @@ use crate::Failure;
 ///
 /// Dropping the future before it is ready cancels nothing: the Deferred keeps waiting for
 /// its result and its callbacks still run. Call [`Deferred::cancel`] to cancel the work.
+/// Cancelling a task (the Deferred [`ensure_deferred`](super::ensure_deferred) or
+/// `spawn_local` gave) while it awaits a Deferred cancels that Deferred: the `.await` then
+/// gives its failure.
 ///
 /// # Examples
 ///
@@ -52,12 +56,19 @@ impl<T: 'static> Future for DeferredFuture<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, Failure>> {
         let chain = self.deferred.chain();
         chain.check_tail(TypeId::of::<T>(), type_name::<T>());
+        let tasks = super::executor::current();
         match chain.take_or_wait(Some(cx.waker())) {
-            Some(outcome) => Poll::Ready(outcome.map(|v| match v.downcast::<T>() {
-                Ok(v) => *v,
-                Err(_) => unreachable!("the tail type was checked"),
-            })),
-            None => Poll::Pending,
+            Some(outcome) => {
+                tasks.note_awaiting(None);
+                Poll::Ready(outcome.map(|v| match v.downcast::<T>() {
+                    Ok(v) => *v,
+                    Err(_) => unreachable!("the tail type was checked"),
+                }))
+            }
+            None => {
+                tasks.note_awaiting(Some(Rc::downgrade(chain)));
+                Poll::Pending
+            }
         }
     }
 }

@@ -15,9 +15,11 @@ use crate::Failure;
 /// of a coroutine). The future is polled at once, inside this call, up to its first
 /// `.await` that is not ready, then whenever it is woken (see the module docs).
 ///
-/// Cancelling the returned Deferred drops the future (Rust's cancellation: whatever it was
-/// awaiting is not cancelled) and fails the Deferred with
-/// [`CancelledError`](crate::error::CancelledError). A panic inside the future fails the
+/// Cancelling the returned Deferred while the future awaits a Deferred cancels that one, as
+/// Twisted does for a coroutine: the `.await` gives the failure (usually
+/// [`CancelledError`](crate::error::CancelledError)), which the future may handle. A future
+/// awaiting something else is dropped (Rust's cancellation), and the Deferred fails with
+/// `CancelledError`. A panic inside the future fails the
 /// Deferred with [`CallbackPanicked`](crate::error::CallbackPanicked).
 ///
 /// # Examples

@@ -18,7 +18,8 @@ const ATTEMPT_DELAY: Duration = Duration::from_millis(300);
 /// Connects to a host name over TCP, trying each of its addresses (Twisted's
 /// `HostnameEndpoint`, RFC 8305's "happy eyeballs").
 ///
-/// The name is resolved off the loop. The first address is tried at once; each next one
+/// The name is resolved off the loop, and its addresses ordered with the families
+/// alternating (RFC 8305). The first address is tried at once; each next one
 /// when the previous attempt failed or after a short stagger (300 ms) with no answer,
 /// so a slow or black-holed address does not hold up the others. The first attempt to
 /// connect wins: the protocol is built for it alone and every other attempt is cancelled
@@ -158,7 +159,7 @@ impl HostnameEndpoint {
         let on_failure = state.clone();
         drop(lookup.add_callbacks(
             move |addrs| {
-                state.addrs.borrow_mut().extend(addrs);
+                state.addrs.borrow_mut().extend(interleave_families(addrs));
                 Race::start_next(&state, &factory);
                 Ok(())
             },
@@ -247,5 +248,41 @@ impl<P: Protocol> Race<P> {
             attempt.cancel();
         }
         self.addrs.borrow_mut().clear();
+    }
+}
+
+/// Orders addresses as RFC 8305 asks: alternating families, starting with the family of
+/// the first address, each family in the resolver's order.
+fn interleave_families(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let Some(first) = addrs.first() else {
+        return addrs;
+    };
+    let first_is_v6 = first.is_ipv6();
+    let (mut lead, mut other): (VecDeque<SocketAddr>, VecDeque<SocketAddr>) =
+        addrs.iter().partition(|a| a.is_ipv6() == first_is_v6);
+    let mut ordered = Vec::with_capacity(addrs.len());
+    while !lead.is_empty() || !other.is_empty() {
+        ordered.extend(lead.pop_front());
+        ordered.extend(other.pop_front());
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_alternate_from_the_first_address_on() {
+        let v6a: SocketAddr = "[::1]:80".parse().unwrap();
+        let v6b: SocketAddr = "[::2]:80".parse().unwrap();
+        let v4a: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let v4b: SocketAddr = "127.0.0.2:80".parse().unwrap();
+        assert_eq!(
+            interleave_families(vec![v6a, v6b, v4a, v4b]),
+            [v6a, v4a, v6b, v4b]
+        );
+        assert_eq!(interleave_families(vec![v4a, v4b, v6a]), [v4a, v6a, v4b]);
+        assert!(interleave_families(Vec::new()).is_empty());
     }
 }

@@ -9,7 +9,8 @@ impl Reactor {
     /// Runs `future` on this reactor's loop, first polled on the loop's next pass (not
     /// inside this call, as tokio's `spawn_local`), and gives its output as a Deferred.
     ///
-    /// Cancelling the Deferred drops the future; a panic inside it fails the Deferred with
+    /// Cancelling the Deferred cancels what the future awaits, or drops it (see
+    /// [`ensure_deferred`](crate::defer::ensure_deferred)); a panic inside it fails the Deferred with
     /// [`CallbackPanicked`](crate::error::CallbackPanicked). Tasks belong to the thread:
     /// every reactor on it runs them.
     ///
