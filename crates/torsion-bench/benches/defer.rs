@@ -17,7 +17,8 @@
 //!   by `ensure_deferred`, against a tokio `oneshot` sent before `rx.await` inside
 //!   `LocalSet::block_on` on a current-thread runtime. Each task entry runs a batch of
 //!   [`BATCH`] awaits, so the entry costs next to nothing per await.
-//! - `spawn_and_complete/{torsion ensure_deferred,torsion spawn_local,tokio spawn_local}`:
+//! - `spawn_and_complete/{torsion ensure_deferred,torsion spawn_local,tokio spawn_local,tokio
+//!   spawn_local + oneshot}`:
 //!   spawn a task whose future is ready at once and get its output back to the caller.
 //!   `ensure_deferred(async { Ok(1) })` polls it inside the call, and `take_result` gives the
 //!   output. `Reactor::spawn_local(async { 1 })` first polls it on the executor's next pass:
@@ -25,8 +26,9 @@
 //!   spawned tasks as soon as that task yields, and wakes it when they are done (the reactor
 //!   is never run: the thread's executor is the same one). tokio does the same inside one
 //!   `LocalSet::block_on`: [`BATCH`] `tokio::task::spawn_local(async { 1 })`, then each
-//!   `JoinHandle` awaited. The runtime and the `LocalSet` are made once, outside the
-//!   measurement.
+//!   `JoinHandle` awaited; and, the peer the issue names, the same with the output sent back
+//!   through a `oneshot` (`tokio spawn_local + oneshot`). The runtime and the `LocalSet` are
+//!   made once, outside the measurement.
 //!
 //! Settings are kept small (the machine is shared, with 2 cores): 1 s of warm-up, 3 s of
 //! measurement, 20 samples per benchmark.
@@ -188,6 +190,28 @@ fn bench_spawn(c: &mut Criterion) {
                     let mut sum = 0;
                     for task in spawned {
                         sum += task.await.expect("the task did not panic");
+                    }
+                    sum
+                })
+            })
+        })
+    });
+    group.bench_function("tokio spawn_local + oneshot", |b| {
+        b.iter_custom(|iters| {
+            batched(iters, |n| {
+                local.block_on(&runtime, async move {
+                    let replies: Vec<_> = (0..n)
+                        .map(|_| {
+                            let (tx, rx) = oneshot::channel();
+                            drop(tokio::task::spawn_local(async move {
+                                let _ = tx.send(black_box(1u64));
+                            }));
+                            rx
+                        })
+                        .collect();
+                    let mut sum = 0;
+                    for reply in replies {
+                        sum += reply.await.expect("the task sent its output");
                     }
                     sum
                 })

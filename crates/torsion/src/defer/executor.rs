@@ -61,7 +61,8 @@ impl RemoteWakes {
     }
 
     fn take(&self) -> Vec<Key> {
-        if !self.pending.swap(false, Ordering::AcqRel) {
+        // A plain load first: the loop asks on every pass, and there is rarely anything.
+        if !self.pending.load(Ordering::Relaxed) || !self.pending.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
         std::mem::take(&mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()))
@@ -100,8 +101,8 @@ pub(crate) struct Executor {
     spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
     /// A task is being polled (or the queue is being run): wakes only queue.
     polling: Cell<bool>,
-    /// The task being polled.
-    current: Cell<Option<Key>>,
+    /// The Deferred the task being polled waits on, noted by its `.await`.
+    awaiting_now: RefCell<Option<Weak<Chain>>>,
     /// Tasks that yielded to the loop: woken at the start of the next pass.
     next_pass: RefCell<Vec<Waker>>,
     remote: Arc<RemoteWakes>,
@@ -121,6 +122,12 @@ pub(crate) fn current() -> Rc<Executor> {
 /// run under way picks them up).
 pub(crate) fn run_woken_tasks() {
     EXECUTOR.with(|e| e.run_ready());
+}
+
+/// Notes that the task being polled waits on `chain` (its `.await` is pending), so that
+/// cancelling the task cancels it.
+pub(crate) fn note_awaiting(chain: Weak<Chain>) {
+    EXECUTOR.with(|e| *e.awaiting_now.borrow_mut() = Some(chain));
 }
 
 /// Starts a pass (as a reactor's loop or a fake clock's advance does), then runs the
@@ -144,15 +151,15 @@ impl Drop for PollingGuard<'_> {
     }
 }
 
-/// Restores the task being polled when a (nested) poll ends.
-struct CurrentGuard<'a> {
-    cell: &'a Cell<Option<Key>>,
-    before: Option<Key>,
+/// Restores what the outer task awaits when a nested poll ends.
+struct AwaitingGuard<'a> {
+    cell: &'a RefCell<Option<Weak<Chain>>>,
+    before: Option<Weak<Chain>>,
 }
 
-impl Drop for CurrentGuard<'_> {
+impl Drop for AwaitingGuard<'_> {
     fn drop(&mut self) {
-        self.cell.set(self.before);
+        *self.cell.borrow_mut() = self.before.take();
     }
 }
 
@@ -167,7 +174,7 @@ impl Executor {
             ready: RefCell::default(),
             spare_wakers: RefCell::default(),
             polling: Cell::new(false),
-            current: Cell::new(None),
+            awaiting_now: RefCell::new(None),
             next_pass: RefCell::default(),
             remote: Arc::new(RemoteWakes {
                 pending: AtomicBool::new(false),
@@ -284,16 +291,6 @@ impl Executor {
         }
     }
 
-    /// Notes which Deferred the task being polled now waits on (`None`: none).
-    pub(crate) fn note_awaiting(&self, chain: Option<Weak<Chain>>) {
-        let Some(key) = self.current.get() else {
-            return;
-        };
-        if let Some(task) = self.tasks.borrow_mut().get_mut(key) {
-            task.awaiting = chain;
-        }
-    }
-
     fn schedule(&self, key: Key) {
         let newly = match self.tasks.borrow_mut().get_mut(key) {
             Some(task) => !std::mem::replace(&mut task.queued, true),
@@ -321,25 +318,27 @@ impl Executor {
         let Some((mut future, waker)) = taken else {
             return;
         };
-        let done = {
+        let (done, awaiting) = {
             let _guard = PollingGuard {
                 flag: &self.polling,
                 before: self.polling.replace(true),
             };
-            let _current = CurrentGuard {
-                cell: &self.current,
-                before: self.current.replace(Some(key)),
+            let _awaiting = AwaitingGuard {
+                cell: &self.awaiting_now,
+                before: self.awaiting_now.take(),
             };
-            future
+            let done = future
                 .as_mut()
                 .poll(&mut Context::from_waker(&waker))
-                .is_ready()
+                .is_ready();
+            (done, self.awaiting_now.take())
         };
         drop(waker);
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks.get_mut(key).expect("a task stays while polled");
         if !(done || task.cancelled) {
             task.future = Some(future);
+            task.awaiting = awaiting;
             return;
         }
         let removed = tasks.remove(key);

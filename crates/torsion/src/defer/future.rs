@@ -56,17 +56,13 @@ impl<T: 'static> Future for DeferredFuture<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, Failure>> {
         let chain = self.deferred.chain();
         chain.check_tail(TypeId::of::<T>(), type_name::<T>());
-        let tasks = super::executor::current();
         match chain.take_or_wait(Some(cx.waker())) {
-            Some(outcome) => {
-                tasks.note_awaiting(None);
-                Poll::Ready(outcome.map(|v| match v.downcast::<T>() {
-                    Ok(v) => *v,
-                    Err(_) => unreachable!("the tail type was checked"),
-                }))
-            }
+            Some(outcome) => Poll::Ready(outcome.map(|v| match v.downcast::<T>() {
+                Ok(v) => *v,
+                Err(_) => unreachable!("the tail type was checked"),
+            })),
             None => {
-                tasks.note_awaiting(Some(Rc::downgrade(chain)));
+                super::executor::note_awaiting(Rc::downgrade(chain));
                 Poll::Pending
             }
         }
