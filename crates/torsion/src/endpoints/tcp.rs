@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::announce::{Announcer, Hooks};
 use crate::defer::Deferred;
 use crate::{
-    ConnectOptions, Connector, Factory, ListenOptions, ListeningPort, ProtocolHandle, Reactor,
+    ConnectOptions, ConnectorHandle, Factory, ListenOptions, ProtocolHandle, Reactor, ReactorTcp,
 };
 
 /// Listens on a TCP port (Twisted's `TCP4ServerEndpoint` / `TCP6ServerEndpoint`).
@@ -31,16 +31,19 @@ use crate::{
 /// assert_ne!(port.get_host().port(), 0);
 /// # Ok::<(), torsion::Failure>(())
 /// ```
+///
+/// Any [`ReactorTcp`] listens: the real [`Reactor`] (the default), or a
+/// [`MemoryReactor`](crate::testing::MemoryReactor) in a unit test.
 #[derive(Debug, Clone)]
-pub struct TcpServerEndpoint {
-    reactor: Reactor,
+pub struct TcpServerEndpoint<R = Reactor> {
+    reactor: R,
     port: u16,
     options: ListenOptions,
 }
 
-impl TcpServerEndpoint {
+impl<R: ReactorTcp + Clone> TcpServerEndpoint<R> {
     /// Every IPv4 interface, `port` (0 picks a free one).
-    pub fn new(reactor: &Reactor, port: u16) -> TcpServerEndpoint {
+    pub fn new(reactor: &R, port: u16) -> TcpServerEndpoint<R> {
         TcpServerEndpoint {
             reactor: reactor.clone(),
             port,
@@ -49,18 +52,18 @@ impl TcpServerEndpoint {
     }
 
     /// Every IPv6 interface (`::`), `port` (Twisted's `TCP6ServerEndpoint`).
-    pub fn new_v6(reactor: &Reactor, port: u16) -> TcpServerEndpoint {
+    pub fn new_v6(reactor: &R, port: u16) -> TcpServerEndpoint<R> {
         TcpServerEndpoint::new(reactor, port).interface("::")
     }
 
     /// Listens on one address only.
-    pub fn interface(mut self, interface: &str) -> TcpServerEndpoint {
+    pub fn interface(mut self, interface: &str) -> TcpServerEndpoint<R> {
         self.options.interface = interface.to_string();
         self
     }
 
     /// The `listen` backlog (default 50).
-    pub fn backlog(mut self, backlog: i32) -> TcpServerEndpoint {
+    pub fn backlog(mut self, backlog: i32) -> TcpServerEndpoint<R> {
         self.options.backlog = backlog;
         self
     }
@@ -69,7 +72,10 @@ impl TcpServerEndpoint {
     /// [`CannotListenError`](crate::error::CannotListenError) /
     /// [`InvalidAddress`](crate::error::InvalidAddress). It fires inside this call.
     #[track_caller]
-    pub fn listen<F: Factory>(&self, factory: F) -> Deferred<ListeningPort> {
+    pub fn listen<F: Factory>(&self, factory: F) -> Deferred<R::Port>
+    where
+        R::Port: 'static,
+    {
         match self
             .reactor
             .listen_tcp_with(self.port, factory, self.options.clone())
@@ -110,17 +116,25 @@ impl TcpServerEndpoint {
 /// reactor.run()?;
 /// # Ok::<(), torsion::Failure>(())
 /// ```
+///
+/// Any [`ReactorTcp`] connects: the real [`Reactor`] (the default), or a
+/// [`MemoryReactor`](crate::testing::MemoryReactor), whose connector then plays the
+/// outcome ([`MemoryConnector::connection_made`](crate::testing::MemoryConnector::connection_made)).
 #[derive(Debug, Clone)]
-pub struct TcpClientEndpoint {
-    reactor: Reactor,
+pub struct TcpClientEndpoint<R = Reactor> {
+    reactor: R,
     host: String,
     port: u16,
     options: ConnectOptions,
 }
 
-impl TcpClientEndpoint {
+impl<R> TcpClientEndpoint<R>
+where
+    R: ReactorTcp + Clone,
+    R::Connector: 'static,
+{
     /// `host` (a name or an address) and `port`, with a 30 s timeout.
-    pub fn new(reactor: &Reactor, host: &str, port: u16) -> TcpClientEndpoint {
+    pub fn new(reactor: &R, host: &str, port: u16) -> TcpClientEndpoint<R> {
         TcpClientEndpoint {
             reactor: reactor.clone(),
             host: host.to_string(),
@@ -130,13 +144,13 @@ impl TcpClientEndpoint {
     }
 
     /// Gives up after `timeout` (`None`: as long as the OS tries).
-    pub fn timeout(mut self, timeout: Option<Duration>) -> TcpClientEndpoint {
+    pub fn timeout(mut self, timeout: Option<Duration>) -> TcpClientEndpoint<R> {
         self.options.timeout = timeout;
         self
     }
 
     /// Binds this local address before connecting.
-    pub fn bind_address(mut self, addr: std::net::SocketAddr) -> TcpClientEndpoint {
+    pub fn bind_address(mut self, addr: std::net::SocketAddr) -> TcpClientEndpoint<R> {
         self.options.bind_address = Some(addr);
         self
     }
@@ -162,7 +176,7 @@ impl TcpClientEndpoint {
         factory: Rc<RefCell<F>>,
         hooks: Hooks,
     ) -> Deferred<ProtocolHandle<F::Protocol>> {
-        let connector: Rc<RefCell<Option<Connector>>> = Rc::default();
+        let connector: Rc<RefCell<Option<R::Connector>>> = Rc::default();
         let stop = connector.clone();
         let ready = Deferred::with_canceller(move |_| {
             if let Some(connector) = stop.borrow_mut().take() {

@@ -11,10 +11,13 @@ use std::time::Duration;
 
 use crate::defer::Deferred;
 use crate::error::{CannotListenError, InvalidAddress};
-use crate::factory::AnyFactory;
+use crate::factory::{AnyFactory, BuiltProtocol};
+use crate::protocol::{BoundProtocol, DynProtocol};
 use crate::reactor_api::{PortHandle, ReactorTcp};
 use crate::time::{Clock, ReactorTime, Scheduler};
-use crate::{Address, ClientFactory, ConnectOptions, Destination, Factory, Failure, ListenOptions};
+use crate::{
+    Address, ClientFactory, ConnectOptions, Destination, Factory, Failure, ListenOptions, Transport,
+};
 
 mod client;
 
@@ -214,7 +217,12 @@ struct ErasedFactory {
     builder: Box<dyn Any>,
     factory_type: &'static str,
     protocol_type: &'static str,
+    /// Builds and binds a protocol without naming its type (a client's only).
+    bind: Option<BindProtocol>,
 }
+
+/// Builds a protocol for a peer and binds it to a transport and a clock.
+pub(super) type BindProtocol = Box<dyn Fn(Address, Transport, Scheduler) -> BuiltProtocol>;
 
 impl ErasedFactory {
     fn server<F: Factory>(factory: &Rc<RefCell<F>>) -> ErasedFactory {
@@ -228,7 +236,16 @@ impl ErasedFactory {
         let f = factory.clone();
         let builder: Builder<F::Protocol> =
             Box::new(move |addr| f.borrow_mut().build_protocol(addr));
-        ErasedFactory::new(factory, builder)
+        let f = factory.clone();
+        let bind: BindProtocol = Box::new(move |addr, transport, scheduler| {
+            let protocol = f.borrow_mut().build_protocol(addr)?;
+            Some(Box::new(BoundProtocol::new(protocol, transport, scheduler))
+                as Box<dyn DynProtocol>)
+        });
+        ErasedFactory {
+            bind: Some(bind),
+            ..ErasedFactory::new(factory, builder)
+        }
     }
 
     fn new<F: 'static, P: 'static>(factory: &Rc<RefCell<F>>, builder: Builder<P>) -> ErasedFactory {
@@ -237,7 +254,15 @@ impl ErasedFactory {
             builder: Box::new(builder),
             factory_type: type_name::<F>(),
             protocol_type: type_name::<P>(),
+            bind: None,
         }
+    }
+
+    /// The client factory's `build_protocol`, bound, whatever its protocol type.
+    fn binder(&self) -> &BindProtocol {
+        self.bind
+            .as_ref()
+            .expect("only a client factory builds a protocol without naming its type")
     }
 
     fn factory<F: 'static>(&self) -> Option<Rc<RefCell<F>>> {

@@ -1,8 +1,9 @@
-//! Tests of endpoint descriptions: syntax, argument conversion, registries, the TCP specs,
-//! and properties over arbitrary input.
+//! Tests of endpoints on the memory reactor, and of endpoint descriptions: syntax, argument
+//! conversion, registries, the TCP specs, and properties over arbitrary input.
 
 mod arguments;
 mod description;
+mod memory;
 mod properties;
 mod registry;
 mod tcp_spec;

@@ -145,6 +145,48 @@ impl MemoryClient {
         Ok(harness)
     }
 
+    /// As `succeed`, for a protocol whose type the test cannot name (an endpoint's own):
+    /// the protocol is kept here and driven through the connector.
+    fn succeed_unnamed(self: &Rc<Self>, transport: &StringTransport) -> Result<(), Failure> {
+        self.attempt_in_progress("connection_made");
+        let scheduler = match self.reactor.upgrade() {
+            Some(state) => state.clock.scheduler(),
+            None => panic!("connection_made: the MemoryReactor is gone"),
+        };
+        self.state.set_connected();
+        *self.transport.borrow_mut() = Some(transport.clone());
+        let peer = transport.transport().get_peer();
+        let bind = self.factory.binder();
+        let built = caught("build_protocol", || {
+            bind(peer, transport.transport(), scheduler)
+        });
+        let Some(protocol) = built.flatten() else {
+            self.transport.borrow_mut().take();
+            self.state.declined();
+            let reason = Failure::new(NoProtocol);
+            self.fail(&reason);
+            return Err(reason);
+        };
+        let made = protocol.connection_made();
+        *self.protocol.borrow_mut() = Some(protocol);
+        if let Err(reason) = &made {
+            transport.transport().abort_for_panic(reason.clone());
+        }
+        made
+    }
+
+    /// Delivers `data` to the protocol of the connection that is up.
+    fn deliver(&self, data: &[u8]) -> Result<(), Failure> {
+        let protocol = self.protocol.borrow();
+        let Some(protocol) = protocol.as_ref() else {
+            panic!(
+                "data_received: no connection to {} is up",
+                self.state.destination()
+            );
+        };
+        protocol.data_received(data)
+    }
+
     fn lose(self: &Rc<Self>, reason: Failure) {
         let transport = self.transport.borrow_mut().take();
         let protocol = self.protocol.borrow_mut().take();
@@ -493,6 +535,62 @@ impl MemoryConnector {
         transport: &StringTransport,
     ) -> Result<ProtocolHarness<P>, Failure> {
         self.client.succeed(transport)
+    }
+
+    /// Plays the attempt in progress connecting to `transport`, for a factory whose protocol
+    /// type the test cannot name (an endpoint's): as
+    /// [`connection_succeeded`](MemoryConnector::connection_succeeded), but the protocol is
+    /// kept by the connector; feed it with [`data_received`](MemoryConnector::data_received)
+    /// and end it with [`connection_lost`](MemoryConnector::connection_lost).
+    ///
+    /// # Errors
+    ///
+    /// As [`connection_succeeded`](MemoryConnector::connection_succeeded).
+    ///
+    /// # Panics
+    ///
+    /// If no attempt is in progress.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use torsion::endpoints::TcpClientEndpoint;
+    /// use torsion::testing::{MemoryReactor, StringTransport};
+    /// use torsion::{Cx, Protocol};
+    ///
+    /// struct Hello;
+    /// impl Protocol for Hello {
+    ///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+    ///         cx.transport().write(b"hello");
+    ///     }
+    /// }
+    ///
+    /// let reactor = MemoryReactor::new();
+    /// let connected = TcpClientEndpoint::new(&reactor, "example.org", 80).connect(|_| Some(Hello));
+    /// let st = StringTransport::new();
+    /// reactor.tcp_clients()[0].connector().connection_made(&st)?;
+    /// reactor.advance(Duration::ZERO);
+    /// assert!(connected.take_result().unwrap().is_ok());
+    /// assert_eq!(st.value(), b"hello");
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
+    pub fn connection_made(&self, transport: &StringTransport) -> Result<(), Failure> {
+        self.client.succeed_unnamed(transport)
+    }
+
+    /// Delivers `data` to the protocol of a connection played with
+    /// [`connection_made`](MemoryConnector::connection_made).
+    ///
+    /// # Errors
+    ///
+    /// The protocol's panic, as a failure.
+    ///
+    /// # Panics
+    ///
+    /// If no connection is up.
+    pub fn data_received(&self, data: &[u8]) -> Result<(), Failure> {
+        self.client.deliver(data)
     }
 
     /// Plays the attempt in progress failing with `reason` (refused, timed out,
