@@ -21,7 +21,8 @@ use crate::{Address, Factory, Failure, Reactor, Transport};
 /// nothing. [`write`](Connection::write) hands its bytes to the transport all at once when
 /// it completes; dropped before, it wrote nothing. [`read_exact`](Connection::read_exact)
 /// and [`read_to_end`](Connection::read_to_end) are not: bytes read before the drop are
-/// lost to the caller.
+/// lost to the caller. [`close`](Connection::close) is: dropped, the close it asked for
+/// goes on.
 #[derive(Clone)]
 pub struct Connection {
     shared: Rc<Shared>,
