@@ -133,6 +133,13 @@ impl Program {
         Program::start_wrapped(&[], name, args)
     }
 
+    /// Starts `command` (a program and its arguments), named `name` in reports, collecting
+    /// its stdout and stderr: a peer that is not one of the examples (Twisted's).
+    pub fn start_command(name: &str, command: &[&str]) -> Program {
+        let (program, args) = command.split_first().expect("a command");
+        Program::spawn(name, Command::new(program).args(args))
+    }
+
     /// Starts example `name` with `args` under `wrapper` (a command and its arguments,
     /// such as `["prlimit", "--nofile=24", "--"]`; empty for none).
     pub fn start_wrapped(wrapper: &[&str], name: &str, args: &[&str]) -> Program {
@@ -145,13 +152,17 @@ impl Program {
             }
             None => Command::new(&example),
         };
+        command.args(args);
+        Program::spawn(name, &mut command)
+    }
+
+    fn spawn(name: &str, command: &mut Command) -> Program {
         let mut child = command
-            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start example {name}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         let out: ChildStdout = child.stdout.take().expect("piped stdout");
         let err = child.stderr.take().expect("piped stderr");
         let (stdout, h1) = Collected::start(out);
