@@ -31,6 +31,7 @@
 mod address;
 pub mod connection;
 pub mod defer;
+pub mod dispatch;
 pub mod endpoints;
 pub mod error;
 mod factory;
