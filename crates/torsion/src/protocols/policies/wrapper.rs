@@ -101,20 +101,16 @@ impl<U: Protocol, P: Policy> ProtocolWrapper<U, P> {
             Stage::Moving => unreachable!("the policy is only moved inside connection_made"),
         }
     }
-
-    fn shared(&self) -> Option<&Rc<Shared<P>>> {
-        match &self.stage {
-            Stage::Connected(shared) => Some(shared),
-            _ => None,
-        }
-    }
 }
 
 impl<U: Protocol, P: Policy> Protocol for ProtocolWrapper<U, P> {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
-        let Stage::Waiting(policy) = std::mem::replace(&mut self.stage, Stage::Moving) else {
+        if !matches!(self.stage, Stage::Waiting(_)) {
             tracing::error!("a protocol wrapper was connected twice; ignored");
             return;
+        }
+        let Stage::Waiting(policy) = std::mem::replace(&mut self.stage, Stage::Moving) else {
+            unreachable!("checked just above");
         };
         let link = Link::new(cx.transport().clone(), cx.scheduler().clone());
         let shared = Rc::new(Shared {
@@ -130,12 +126,10 @@ impl<U: Protocol, P: Policy> Protocol for ProtocolWrapper<U, P> {
     }
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
-        let Some(shared) = self.shared() else { return };
-        let data = shared
-            .policy
-            .borrow_mut()
-            .on_data_in(&shared.link, data)
-            .into_owned();
+        let Stage::Connected(shared) = &self.stage else {
+            return;
+        };
+        let data = shared.policy.borrow_mut().on_data_in(&shared.link, data);
         if !data.is_empty() {
             self.inner.data_received(&data);
         }
@@ -151,7 +145,7 @@ impl<U: Protocol, P: Policy> Protocol for ProtocolWrapper<U, P> {
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
         self.inner.connection_lost(reason);
-        if let Some(shared) = self.shared() {
+        if let Stage::Connected(shared) = &self.stage {
             shared
                 .policy
                 .borrow_mut()
