@@ -113,6 +113,15 @@ impl IdleTimeout {
         }
     }
 
+    /// Turns the timeout off and cancels a pending timer (as `set_timeout(cx, None)`,
+    /// without a context).
+    pub fn cancel_timeout(&mut self) {
+        self.timeout = None;
+        if let Some(call) = self.call.take() {
+            let _ = call.cancel();
+        }
+    }
+
     /// The timeout set, if any.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout

@@ -11,7 +11,8 @@ use crate::{Address, Failure};
 /// Numbers connections from 1 and logs, for each, one line per event:
 /// `N open PEER`, `N in: "BYTES"` (received), `N out: "BYTES"` (written by the hosted
 /// protocol), `N close` (the hosted protocol closed), `N lost: REASON`. Bytes are shown
-/// with non-printable ones escaped.
+/// with non-printable ones escaped; with a [`length_limit`](TrafficLogging::length_limit),
+/// a longer chunk shows its first bytes then `<... N more>`.
 ///
 /// # Examples
 ///
@@ -42,6 +43,7 @@ use crate::{Address, Failure};
 #[derive(Debug, Clone, Default)]
 pub struct TrafficLogging {
     sink: LogSink,
+    limit: Option<usize>,
     /// The number of the last connection built.
     last: u64,
 }
@@ -54,12 +56,23 @@ pub type TrafficLoggingFactory<F> = WrappingFactory<F, TrafficLogging>;
 pub struct TrafficLog {
     number: u64,
     sink: LogSink,
+    limit: Option<usize>,
 }
 
 impl TrafficLogging {
     /// Logs to `sink`.
     pub fn new(sink: LogSink) -> TrafficLogging {
-        TrafficLogging { sink, last: 0 }
+        TrafficLogging {
+            sink,
+            limit: None,
+            last: 0,
+        }
+    }
+
+    /// Shows at most `bytes` of each chunk.
+    pub fn length_limit(mut self, bytes: usize) -> TrafficLogging {
+        self.limit = Some(bytes);
+        self
     }
 }
 
@@ -71,6 +84,7 @@ impl PolicyFactory for TrafficLogging {
         Some(TrafficLog {
             number: self.last,
             sink: self.sink.clone(),
+            limit: self.limit,
         })
     }
 }
@@ -79,6 +93,21 @@ impl TrafficLog {
     /// This connection's number.
     pub fn number(&self) -> u64 {
         self.number
+    }
+
+    /// Logs a chunk going `way` (`in` or `out`), cut to the length limit.
+    fn chunk(&self, way: &str, data: &[u8]) {
+        let n = self.number;
+        match self.limit {
+            Some(limit) if data.len() > limit => self.sink.line(format_args!(
+                "{n} {way}: \"{}\"<... {} more>",
+                data[..limit].escape_ascii(),
+                data.len() - limit
+            )),
+            _ => self
+                .sink
+                .line(format_args!("{n} {way}: \"{}\"", data.escape_ascii())),
+        }
     }
 }
 
@@ -90,16 +119,12 @@ impl Policy for TrafficLog {
     }
 
     fn on_data_in<'d>(&mut self, _link: &Link, data: &'d [u8]) -> Cow<'d, [u8]> {
-        let n = self.number;
-        self.sink
-            .line(format_args!("{n} in: \"{}\"", data.escape_ascii()));
+        self.chunk("in", data);
         Cow::Borrowed(data)
     }
 
     fn on_write(&mut self, link: &Link, data: &[u8]) {
-        let n = self.number;
-        self.sink
-            .line(format_args!("{n} out: \"{}\"", data.escape_ascii()));
+        self.chunk("out", data);
         link.below().write(data);
     }
 

@@ -69,3 +69,28 @@ fn the_default_sink_is_tracing() {
         "LogSink { to: \"tracing\" }"
     );
 }
+
+#[test]
+fn long_chunks_are_cut_to_the_length_limit() {
+    let (buffer, text) = log_buffer();
+    let logging = TrafficLogging::new(LogSink::writer(buffer)).length_limit(4);
+    let mut factory = TrafficLoggingFactory::new(|_| Some(Echo), logging);
+    let st = StringTransport::new();
+    let h = ProtocolHarness::connect(
+        factory.build_protocol(Address::Pipe).unwrap(),
+        &st,
+        &Clock::new(),
+    )
+    .unwrap();
+    h.data_received(b"0123456789").unwrap();
+    h.data_received(b"0123").unwrap();
+    assert_eq!(
+        text(),
+        "1 open 127.0.0.1:54321\n\
+         1 in: \"0123\"<... 6 more>\n\
+         1 out: \"0123\"<... 6 more>\n\
+         1 in: \"0123\"\n\
+         1 out: \"0123\"\n"
+    );
+    assert_eq!(st.value(), b"01234567890123");
+}

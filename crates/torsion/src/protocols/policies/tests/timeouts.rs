@@ -168,3 +168,14 @@ fn the_timeout_factorys_timer_is_cancelled_when_the_connection_is_lost() {
     h.connection_lost(Failure::new(ConnectionDone));
     assert!(clock.get_delayed_calls().is_empty());
 }
+
+#[test]
+fn cancelling_the_timeout_turns_it_off() {
+    let (h, st, clock) = patient();
+    h.protocol_mut().timeout.cancel_timeout();
+    assert_eq!(h.protocol().timeout.timeout(), None);
+    assert!(clock.get_delayed_calls().is_empty());
+    h.data_received(b"x").unwrap();
+    clock.advance(100 * SEC);
+    assert!(!st.disconnecting());
+}
