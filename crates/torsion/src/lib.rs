@@ -38,6 +38,8 @@ mod factory;
 mod failure;
 mod producer;
 mod protocol;
+/// Ready-made protocols and protocol wrappers (Twisted's `twisted.protocols`).
+pub mod protocols;
 mod reactor;
 mod reactor_api;
 pub mod reconnect;
