@@ -1,0 +1,4 @@
+//! Ready-made protocols built on [`Protocol`](crate::Protocol) (Twisted's
+//! `twisted.protocols`).
+
+pub mod basic;
