@@ -1,1 +1,5 @@
+//! Ready-made protocols built on [`Protocol`](crate::Protocol) (Twisted's
+//! `twisted.protocols`).
+
+pub mod basic;
 pub mod policies;
