@@ -37,6 +37,7 @@ mod factory;
 mod failure;
 mod producer;
 mod protocol;
+pub mod protocols;
 mod reactor;
 mod reactor_api;
 pub mod reconnect;
