@@ -17,6 +17,12 @@ mod receive_buffer;
 mod string_cx;
 mod string_too_long;
 
+#[cfg(test)]
+mod intn_tests;
+#[cfg(test)]
+mod netstring_tests;
+#[cfg(test)]
+mod string_proptests;
 
 pub use intn::{IntNCx, IntNProtocol, IntNStringReceiver};
 pub use netstring::{NetstringCx, NetstringProtocol, NetstringReceiver};
