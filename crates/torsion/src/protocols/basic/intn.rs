@@ -53,7 +53,9 @@ pub trait IntNStringReceiver: Sized + 'static {
 
     /// A prefix announced `length`, over [`MAX_LENGTH`](IntNStringReceiver::MAX_LENGTH).
     /// Nothing more is parsed: every later read calls this again with the same length.
-    /// The default closes the connection.
+    /// (Twisted also hands the strings that came before the prefix in the same read to
+    /// `stringReceived` again, on each later read; torsion delivers a string once.) The
+    /// default closes the connection.
     fn length_limit_exceeded(&mut self, cx: &mut IntNCx<'_, Self>, length: usize) {
         tracing::warn!(
             peer = %cx.transport().get_peer(),
