@@ -58,7 +58,7 @@ impl std::error::Error for DispatchError {}
 /// Generates a method that splits a command line into words, finds the method of the first
 /// word, parses the next words into its arguments (with [`FromStr`](std::str::FromStr)), and
 /// calls it; a line that names no command, or whose arguments do not parse, goes to the
-/// unknown-command hook with a [`DispatchError`]. The mapping is a `match` made at compile
+/// unknown-command hook with the whole line and a [`DispatchError`]. The mapping is a `match` made at compile
 /// time: two commands with the same word are a compile error (`unreachable_patterns` is
 /// denied), and a word whose method does not exist or takes other arguments does not compile.
 ///
@@ -93,7 +93,7 @@ impl std::error::Error for DispatchError {}
 ///     fn quit(&mut self, _scale: &mut i64) {
 ///         self.out.push("bye".into());
 ///     }
-///     fn unknown(&mut self, _scale: &mut i64, error: DispatchError) {
+///     fn unknown(&mut self, _scale: &mut i64, _line: &str, error: DispatchError) {
 ///         self.out.push(error.to_string());
 ///     }
 /// }
@@ -122,7 +122,7 @@ impl std::error::Error for DispatchError {}
 ///         _ => unknown,
 ///     }
 ///     fn go(&mut self, _cx: &mut ()) {}
-///     fn unknown(&mut self, _cx: &mut (), _e: torsion::dispatch::DispatchError) {}
+///     fn unknown(&mut self, _cx: &mut (), _line: &str, _e: torsion::dispatch::DispatchError) {}
 /// }
 /// ```
 #[macro_export]
@@ -142,7 +142,7 @@ macro_rules! commands {
                 None => (line, ""),
             };
             match command {
-                "" => self.$unknown($cx, $crate::dispatch::DispatchError::Empty),
+                "" => self.$unknown($cx, $line, $crate::dispatch::DispatchError::Empty),
                 $(
                     $word => {
                         $(
@@ -153,12 +153,13 @@ macro_rules! commands {
                                 &mut rest,
                             ) {
                                 Ok(value) => value,
-                                Err(error) => return self.$unknown($cx, error),
+                                Err(error) => return self.$unknown($cx, $line, error),
                             };
                         )*
                         if !rest.trim().is_empty() {
                             return self.$unknown(
                                 $cx,
+                                $line,
                                 $crate::dispatch::DispatchError::ExtraArguments { command: $word },
                             );
                         }
@@ -167,6 +168,7 @@ macro_rules! commands {
                 )+
                 other => self.$unknown(
                     $cx,
+                    $line,
                     $crate::dispatch::DispatchError::Unknown(other.to_string()),
                 ),
             }
@@ -295,8 +297,8 @@ mod tests {
         fn stop(&mut self, prefix: &str) {
             self.log.push(format!("{prefix}stop"));
         }
-        fn unknown(&mut self, prefix: &str, error: DispatchError) {
-            self.log.push(format!("{prefix}? {error}"));
+        fn unknown(&mut self, prefix: &str, line: &str, error: DispatchError) {
+            self.log.push(format!("{prefix}? {error} in {line:?}"));
         }
     }
 
@@ -329,13 +331,13 @@ mod tests {
                 "STOP"
             ]),
             [
-                "> ? empty command",
-                "> ? unknown command \"fly\"",
-                "> ? move: missing argument y",
-                "> ? move: argument y cannot be \"two\"",
-                "> ? stop: too many arguments",
-                "> ? echo: missing argument text",
-                "> ? unknown command \"STOP\"",
+                "> ? empty command in \"\"",
+                "> ? unknown command \"fly\" in \"fly\"",
+                "> ? move: missing argument y in \"move 1\"",
+                "> ? move: argument y cannot be \"two\" in \"move 1 two\"",
+                "> ? stop: too many arguments in \"stop now\"",
+                "> ? echo: missing argument text in \"echo\"",
+                "> ? unknown command \"STOP\" in \"STOP\"",
             ]
         );
     }

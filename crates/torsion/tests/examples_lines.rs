@@ -43,3 +43,17 @@ fn line_echo_serves_clients_independently() {
     a.write_all(b"still here\r\n").unwrap();
     assert_eq!(read_line(&mut a), "You said: still here\r\n");
 }
+
+#[test]
+fn reverse_server_reverses_lines_until_quit() {
+    let (_server, port) = Program::start_server("reverse_server", &["--interface", "127.0.0.1"]);
+    let mut stream = connect(port);
+    stream
+        .write_all("stressed\r\nnaïve café\r\nquit please\r\n".as_bytes())
+        .unwrap();
+    assert_eq!(read_line(&mut stream), "desserts\r\n");
+    assert_eq!(read_line(&mut stream), "éfac evïan\r\n");
+    assert_eq!(read_line(&mut stream), "esaelp tiuq\r\n");
+    stream.write_all(b"quit\r\nnot answered\r\n").unwrap();
+    assert_eq!(read_to_eof(&mut stream), b"");
+}

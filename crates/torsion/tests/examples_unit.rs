@@ -38,8 +38,14 @@ mod get_poetry_v3;
 #[path = "../examples/limited_echo_server.rs"]
 mod limited_echo_server;
 #[allow(dead_code)]
+#[path = "../examples/line_echo_server.rs"]
+mod line_echo_server;
+#[allow(dead_code)]
 #[path = "../examples/qotd_server.rs"]
 mod qotd_server;
+#[allow(dead_code)]
+#[path = "../examples/reverse_server.rs"]
+mod reverse_server;
 #[allow(dead_code)]
 #[path = "../examples/slow_poetry_server.rs"]
 mod slow_poetry_server;
