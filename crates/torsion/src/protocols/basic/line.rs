@@ -194,42 +194,34 @@ impl<T: LineReceiver> LineProtocol<T> {
         let (mut buffer, mut scan) = self.state.lend();
         let mut pos = 0;
         while pos < buffer.len() && !self.state.is_paused() && !cx.transport().disconnecting() {
-            let stop;
+            let mut stop = false;
             if self.state.is_raw() {
                 let data = &buffer[pos..];
                 pos = buffer.len();
                 let mut lcx = LineCx::new(cx, &mut self.state, &[]);
                 self.user.raw_data_received(&mut lcx, data);
-                stop = false;
             } else {
                 let delimiter_len = self.state.delimiter().len();
                 let max_length = self.state.max_length();
-                match self.state.find(&buffer, pos, scan) {
-                    Ok(end) if end - pos > max_length => {
-                        let line = &buffer[pos..];
-                        pos = buffer.len();
-                        let mut lcx = LineCx::new(cx, &mut self.state, &[]);
-                        self.user.line_length_exceeded(&mut lcx, line);
-                        stop = true;
-                    }
-                    Ok(end) => {
-                        let (line, rest) = (&buffer[pos..end], &buffer[end + delimiter_len..]);
-                        pos = end + delimiter_len;
-                        let mut lcx = LineCx::new(cx, &mut self.state, rest);
-                        self.user.line_received(&mut lcx, line);
-                        stop = false;
-                    }
-                    Err(_) if buffer.len() - pos >= max_length.saturating_add(delimiter_len) => {
-                        let line = &buffer[pos..];
-                        pos = buffer.len();
-                        let mut lcx = LineCx::new(cx, &mut self.state, &[]);
-                        self.user.line_length_exceeded(&mut lcx, line);
-                        stop = true;
-                    }
-                    Err(resume) => {
-                        scan = resume;
-                        break;
-                    }
+                let found = self.state.find(&buffer, pos, scan);
+                let over_long = match found {
+                    Ok(end) => end - pos > max_length,
+                    Err(_) => buffer.len() - pos >= max_length.saturating_add(delimiter_len),
+                };
+                if over_long {
+                    let line = &buffer[pos..];
+                    pos = buffer.len();
+                    let mut lcx = LineCx::new(cx, &mut self.state, &[]);
+                    self.user.line_length_exceeded(&mut lcx, line);
+                    stop = true;
+                } else if let Ok(end) = found {
+                    let (line, rest) = (&buffer[pos..end], &buffer[end + delimiter_len..]);
+                    pos = end + delimiter_len;
+                    let mut lcx = LineCx::new(cx, &mut self.state, rest);
+                    self.user.line_received(&mut lcx, line);
+                } else if let Err(resume) = found {
+                    scan = resume;
+                    break;
                 }
             }
             if self.state.take_cleared() {
