@@ -147,11 +147,45 @@ impl<T: LineReceiver> LineProtocol<T> {
         &mut self.user
     }
 
-    /// Calls `f` with the user's value and a context (from outside the delivery loop),
-    /// then delivers what `f` made deliverable (by resuming, by handing bytes back).
-    pub(super) fn enter(&mut self, cx: &mut Cx<Self>, f: impl FnOnce(&mut T, &mut LineCx<'_, T>)) {
-        f(&mut self.user, &mut LineCx::new(cx, &mut self.state, &[]));
+    /// Calls `f` with the user's value and its [`LineCx`], from outside the receiver's
+    /// callbacks (a [`ProtocolHandle`](crate::ProtocolHandle)'s `with`, a Deferred's
+    /// callback holding one); then delivers what `f` made deliverable (by resuming, by
+    /// handing bytes back), as after any callback.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::protocols::basic::{LineCx, LineProtocol, LineReceiver};
+    /// use torsion::testing::{Clock, ProtocolHarness, StringTransport};
+    /// use torsion::ProtocolHandle;
+    ///
+    /// #[derive(Default)]
+    /// struct Chat {
+    ///     handle: Option<ProtocolHandle<LineProtocol<Chat>>>,
+    /// }
+    ///
+    /// impl LineReceiver for Chat {
+    ///     fn connection_made(&mut self, cx: &mut LineCx<'_, Self>) {
+    ///         self.handle = Some(cx.handle());
+    ///     }
+    ///     fn line_received(&mut self, _cx: &mut LineCx<'_, Self>, _line: &[u8]) {}
+    /// }
+    ///
+    /// let st = StringTransport::new();
+    /// let h = ProtocolHarness::connect(LineProtocol::new(Chat::default()), &st, &Clock::new())
+    ///     .unwrap();
+    /// let handle = h.protocol().user().handle.clone().unwrap();
+    /// handle.with(|p, cx| p.call(cx, |_chat, lcx| lcx.send_line(b"news")));
+    /// assert_eq!(st.value(), b"news\r\n");
+    /// ```
+    pub fn call<R>(
+        &mut self,
+        cx: &mut Cx<Self>,
+        f: impl FnOnce(&mut T, &mut LineCx<'_, T>) -> R,
+    ) -> R {
+        let out = f(&mut self.user, &mut LineCx::new(cx, &mut self.state, &[]));
         self.deliver(cx);
+        out
     }
 
     /// Delivers the buffer as lines or raw data, following the rules on [`LineReceiver`],
@@ -160,42 +194,34 @@ impl<T: LineReceiver> LineProtocol<T> {
         let (mut buffer, mut scan) = self.state.lend();
         let mut pos = 0;
         while pos < buffer.len() && !self.state.is_paused() && !cx.transport().disconnecting() {
-            let stop;
+            let mut stop = false;
             if self.state.is_raw() {
                 let data = &buffer[pos..];
                 pos = buffer.len();
                 let mut lcx = LineCx::new(cx, &mut self.state, &[]);
                 self.user.raw_data_received(&mut lcx, data);
-                stop = false;
             } else {
                 let delimiter_len = self.state.delimiter().len();
                 let max_length = self.state.max_length();
-                match self.state.find(&buffer, pos, scan) {
-                    Ok(end) if end - pos > max_length => {
-                        let line = &buffer[pos..];
-                        pos = buffer.len();
-                        let mut lcx = LineCx::new(cx, &mut self.state, &[]);
-                        self.user.line_length_exceeded(&mut lcx, line);
-                        stop = true;
-                    }
-                    Ok(end) => {
-                        let (line, rest) = (&buffer[pos..end], &buffer[end + delimiter_len..]);
-                        pos = end + delimiter_len;
-                        let mut lcx = LineCx::new(cx, &mut self.state, rest);
-                        self.user.line_received(&mut lcx, line);
-                        stop = false;
-                    }
-                    Err(_) if buffer.len() - pos >= max_length.saturating_add(delimiter_len) => {
-                        let line = &buffer[pos..];
-                        pos = buffer.len();
-                        let mut lcx = LineCx::new(cx, &mut self.state, &[]);
-                        self.user.line_length_exceeded(&mut lcx, line);
-                        stop = true;
-                    }
-                    Err(resume) => {
-                        scan = resume;
-                        break;
-                    }
+                let found = self.state.find(&buffer, pos, scan);
+                let over_long = match found {
+                    Ok(end) => end - pos > max_length,
+                    Err(_) => buffer.len() - pos >= max_length.saturating_add(delimiter_len),
+                };
+                if over_long {
+                    let line = &buffer[pos..];
+                    pos = buffer.len();
+                    let mut lcx = LineCx::new(cx, &mut self.state, &[]);
+                    self.user.line_length_exceeded(&mut lcx, line);
+                    stop = true;
+                } else if let Ok(end) = found {
+                    let (line, rest) = (&buffer[pos..end], &buffer[end + delimiter_len..]);
+                    pos = end + delimiter_len;
+                    let mut lcx = LineCx::new(cx, &mut self.state, rest);
+                    self.user.line_received(&mut lcx, line);
+                } else if let Err(resume) = found {
+                    scan = resume;
+                    break;
                 }
             }
             if self.state.take_cleared() {
@@ -214,7 +240,7 @@ impl<T: LineReceiver> LineProtocol<T> {
 
 impl<T: LineReceiver> Protocol for LineProtocol<T> {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
-        self.enter(cx, T::connection_made);
+        self.call(cx, T::connection_made);
     }
 
     fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::line::{LineProtocol, LineReceiver};
 use super::line_state::LineState;
-use crate::{Cx, DelayedCall, Transport};
+use crate::{Cx, DelayedCall, ProtocolHandle, Transport};
 
 /// What a [`LineReceiver`]'s callbacks get: the transport, line framing controls, and
 /// timers that call back into the receiver.
@@ -76,6 +76,12 @@ impl<'a, T: LineReceiver> LineCx<'a, T> {
     /// This connection's transport.
     pub fn transport(&self) -> &Transport {
         self.cx.transport()
+    }
+
+    /// A handle to this connection's [`LineProtocol`], for code outside the receiver's
+    /// callbacks; reach the receiver through it with [`LineProtocol::call`].
+    pub fn handle(&self) -> ProtocolHandle<LineProtocol<T>> {
+        self.cx.handle()
     }
 
     /// Sends `line` followed by the current delimiter.
@@ -195,7 +201,7 @@ impl<'a, T: LineReceiver> LineCx<'a, T> {
     {
         self.cx
             .call_later(delay, |protocol: &mut LineProtocol<T>, cx| {
-                protocol.enter(cx, f);
+                protocol.call(cx, f);
             })
     }
 }

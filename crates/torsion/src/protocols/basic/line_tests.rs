@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{LineCx, LineOnlyReceiver, LineProtocol, LineReceiver};
 use crate::error::ConnectionDone;
 use crate::testing::{Clock, ProtocolHarness, StringTransport};
-use crate::Failure;
+use crate::{Failure, ProtocolHandle};
 
 /// A callback a [`Recorder`] saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -524,4 +524,46 @@ fn user_mut_and_debug() {
     let shown = format!("{:?}", *h.protocol());
     assert!(shown.contains("buffered: 7"), "{shown}");
     assert!(h.protocol().user().events.is_empty());
+}
+
+/// Keeps a handle to its own connection; pauses on `pause`.
+#[derive(Default)]
+struct Held {
+    handle: Option<ProtocolHandle<LineProtocol<Held>>>,
+    lines: Vec<Vec<u8>>,
+}
+
+impl LineReceiver for Held {
+    fn connection_made(&mut self, cx: &mut LineCx<'_, Self>) {
+        self.handle = Some(cx.handle());
+    }
+
+    fn line_received(&mut self, cx: &mut LineCx<'_, Self>, line: &[u8]) {
+        self.lines.push(line.to_vec());
+        if line == b"pause" {
+            cx.pause_producing();
+        }
+    }
+}
+
+#[test]
+fn a_handle_reaches_the_receiver_and_resuming_through_it_delivers() {
+    let (h, st, _clock) = connect(Held::default());
+    h.data_received(b"pause\r\na\r\nb\r\n").unwrap();
+    assert_eq!(h.protocol().user().lines, [b"pause".to_vec()]);
+    let handle = h.protocol().user().handle.clone().unwrap();
+    let paused = handle.with(|p, cx| {
+        p.call(cx, |_, lcx| {
+            lcx.send_line(b"resuming");
+            let paused = lcx.is_paused();
+            lcx.resume_producing();
+            paused
+        })
+    });
+    assert_eq!(paused, Some(true));
+    assert_eq!(st.value(), b"resuming\r\n");
+    assert_eq!(
+        h.protocol().user().lines,
+        [b"pause".to_vec(), b"a".to_vec(), b"b".to_vec()]
+    );
 }
