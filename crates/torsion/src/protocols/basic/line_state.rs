@@ -145,7 +145,7 @@ impl LineState {
             unreachable!("the delimiter is never empty");
         };
         let mut at = start;
-        while let Some(offset) = memchr(*first, &buffer[at..]) {
+        while let Some(offset) = memchr::memchr(*first, &buffer[at..]) {
             let found = at + offset;
             match buffer.get(found + 1..found + delimiter.len()) {
                 Some(next) if next == tail => return Ok(found),
@@ -156,26 +156,6 @@ impl LineState {
         let resume = buffer.len().saturating_sub(delimiter.len() - 1);
         Err(resume.max(start))
     }
-}
-
-/// The index of the first `byte` in `haystack`, a word at a time.
-fn memchr(byte: u8, haystack: &[u8]) -> Option<usize> {
-    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pattern = LO * u64::from(byte);
-    let mut chunks = haystack.chunks_exact(8);
-    let mut base = 0;
-    for chunk in chunks.by_ref() {
-        let word = u64::from_ne_bytes(chunk.try_into().expect("chunks of 8 bytes")) ^ pattern;
-        if word.wrapping_sub(LO) & !word & HI != 0 {
-            break;
-        }
-        base += 8;
-    }
-    haystack[base..]
-        .iter()
-        .position(|&b| b == byte)
-        .map(|i| base + i)
 }
 
 impl fmt::Debug for LineState {
