@@ -244,7 +244,9 @@ impl SyncReceiver {
         let Some(incoming) = self.incoming.as_mut() else {
             return Ok(0);
         };
-        let take = data.len().min(usize::try_from(incoming.remaining).unwrap_or(usize::MAX));
+        let take = data
+            .len()
+            .min(usize::try_from(incoming.remaining).unwrap_or(usize::MAX));
         incoming
             .file
             .write_all(&data[..take])
@@ -345,7 +347,10 @@ fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     if let Err(e) = std::fs::create_dir_all(&args.dir) {
-        eprintln!("folder_sync_client: cannot create {}: {e}", args.dir.display());
+        eprintln!(
+            "folder_sync_client: cannot create {}: {e}",
+            args.dir.display()
+        );
         return Ok(ExitCode::FAILURE);
     }
     let reactor = Reactor::new()?;

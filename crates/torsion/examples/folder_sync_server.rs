@@ -87,6 +87,13 @@ impl TreeSender {
         }
     }
 
+    /// `End` is written: stop producing and close once it is sent.
+    fn finish(&mut self) {
+        self.done = true;
+        self.transport.unregister_producer();
+        self.transport.lose_connection();
+    }
+
     fn send_line(&self, line: &str) {
         self.transport.write_sequence([line.as_bytes(), b"\r\n"]);
     }
@@ -121,7 +128,9 @@ impl TreeSender {
                 n
             }
             result => {
-                let why = result.err().map_or("it shrank".to_string(), |e| e.to_string());
+                let why = result
+                    .err()
+                    .map_or("it shrank".to_string(), |e| e.to_string());
                 tracing::error!(rel = %sending.rel, "cannot send the file ({why}); aborting");
                 self.transport.abort_connection();
                 self.done = true;
@@ -178,14 +187,6 @@ impl Producer for TreeSender {
     }
 }
 
-impl TreeSender {
-    fn finish(&mut self) {
-        self.done = true;
-        self.transport.unregister_producer();
-        self.transport.lose_connection();
-    }
-}
-
 /// Opens a file to send, with the size it has now.
 fn open_file(entry: &Entry) -> io::Result<Sending> {
     let file = File::open(&entry.path)?;
@@ -207,7 +208,10 @@ fn skip(entry: &Entry, why: &str) -> usize {
 /// name, the first one last; names that cannot be sent are skipped with a warning.
 fn children(dir: &Path, rel: &str) -> Vec<Entry> {
     let mut names: Vec<OsString> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.file_name()).collect(),
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect(),
         Err(e) => {
             tracing::warn!(path = %dir.display(), "cannot list the folder: {e}");
             Vec::new()
@@ -262,10 +266,7 @@ fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
     if !args.dir.is_dir() {
-        eprintln!(
-            "folder_sync_server: {} is not a folder",
-            args.dir.display()
-        );
+        eprintln!("folder_sync_server: {} is not a folder", args.dir.display());
         return Ok(ExitCode::FAILURE);
     }
     let reactor = Reactor::new()?;

@@ -119,8 +119,7 @@ fn the_server_skips_symlinks() {
     let dest = TempDir::new("links_dest");
     write(source.0.join("real.txt"), b"real");
     std::os::unix::fs::symlink("/etc", source.0.join("link")).unwrap();
-    let (server, port) =
-        Program::start_server("folder_sync_server", &[source.0.to_str().unwrap()]);
+    let (server, port) = Program::start_server("folder_sync_server", &[source.0.to_str().unwrap()]);
     let (ok, stdout, stderr) = run_client(&dest.0, port);
     assert!(ok, "client failed: {stdout:?} {stderr:?}");
     assert!(!dest.0.join("link").exists());
@@ -182,4 +181,37 @@ fn the_client_refuses_a_short_file() {
 #[test]
 fn the_client_refuses_a_missing_end() {
     assert_refused(b"Sync\r\nFolder a\r\n", "before End");
+}
+
+#[test]
+fn the_client_refuses_to_go_through_a_symlink_in_its_folder() {
+    let dest = TempDir::new("symlinked_dest");
+    let outside = TempDir::new("symlink_target");
+    std::os::unix::fs::symlink(&outside.0, dest.0.join("link")).unwrap();
+    let (port, server) = fake_server(b"Sync\r\nFolder link/sub\r\nFile 1 link/f\r\nx");
+    let (ok, _, stderr) = run_client(&dest.0, port);
+    server.join().unwrap();
+    assert!(!ok);
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("\"link/sub\"") && l.contains("symlink")),
+        "{stderr:?}"
+    );
+    assert_eq!(std::fs::read_dir(&outside.0).unwrap().count(), 0);
+}
+
+#[test]
+fn the_client_does_not_overwrite_an_existing_file() {
+    let dest = TempDir::new("existing_dest");
+    write(dest.0.join("kept.txt"), b"mine");
+    let (port, server) = fake_server(b"Sync\r\nFile 6 kept.txt\r\ntheirs\r\nEnd\r\n");
+    let (ok, _, stderr) = run_client(&dest.0, port);
+    server.join().unwrap();
+    assert!(!ok);
+    assert!(
+        stderr.iter().any(|l| l.contains("\"kept.txt\"")),
+        "{stderr:?}"
+    );
+    assert_eq!(std::fs::read(dest.0.join("kept.txt")).unwrap(), b"mine");
 }
