@@ -281,3 +281,28 @@ fn main() -> torsion::Result<ExitCode> {
     reactor.run()?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torsion::testing::StringTransport;
+
+    #[test]
+    fn sends_frames_depth_first_and_skips_what_cannot_be_sent() {
+        let root = std::env::temp_dir().join(format!("folder_sync_srv_{}", std::process::id()));
+        std::fs::create_dir_all(root.join("d/ e")).unwrap();
+        std::fs::write(root.join("d/f"), b"abc").unwrap();
+        std::fs::write(root.join("bad\nname"), b"").unwrap();
+        std::fs::write(root.join(" leading"), b"").unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
+        let st = StringTransport::new();
+        let mut sender = TreeSender::new(st.transport(), &root);
+        sender.resume_producing();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(
+            st.value_str(),
+            "Folder d\r\nFolder d/ e\r\nFile 3 d/f\r\nabcEnd\r\n"
+        );
+        assert!(st.disconnecting());
+    }
+}
