@@ -26,6 +26,12 @@ mod connection_tester;
 #[path = "../examples/echo_server.rs"]
 mod echo_server;
 #[allow(dead_code)]
+#[path = "../examples/folder_sync_client.rs"]
+mod folder_sync_client;
+#[allow(dead_code)]
+#[path = "../examples/folder_sync_server.rs"]
+mod folder_sync_server;
+#[allow(dead_code)]
 #[path = "../examples/get_poetry_v1.rs"]
 mod get_poetry_v1;
 #[allow(dead_code)]
