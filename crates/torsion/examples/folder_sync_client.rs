@@ -223,8 +223,8 @@ impl SyncReceiver {
         }
     }
 
-    fn bad_frame(&mut self, cx: &mut LineCx<'_, Self>, error: DispatchError) {
-        self.fail(cx, format!("bad frame: {error}"));
+    fn bad_frame(&mut self, cx: &mut LineCx<'_, Self>, line: &str, error: DispatchError) {
+        self.fail(cx, format!("bad frame {line:?}: {error}"));
     }
 
     /// Whether a `what` frame may come now; fails the sync if not.
