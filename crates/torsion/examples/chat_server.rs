@@ -215,14 +215,8 @@ fn main() -> torsion::Result<ExitCode> {
     let reactor = Reactor::new()?;
     let room = Rc::new(RefCell::new(Room::default()));
     let factory = move |_peer| Some(Spreader::new(room.clone()));
-    let Some(_port) = args
-        .listening
-        .listen("chat_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("chat_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

@@ -113,14 +113,8 @@ fn main() -> torsion::Result<ExitCode> {
     }
     let reactor = Reactor::new()?;
     let factory = echo_factory(0, args.report_spread, &reactor);
-    let Some(_port) = args
-        .listening
-        .listen("echo_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("echo_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

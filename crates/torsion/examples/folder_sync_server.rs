@@ -272,14 +272,8 @@ fn main() -> torsion::Result<ExitCode> {
     let reactor = Reactor::new()?;
     let root: Rc<Path> = args.dir.into();
     let factory = move |_peer| Some(SyncServer { root: root.clone() });
-    let Some(_port) = args
-        .listening
-        .listen("folder_sync_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("folder_sync_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

@@ -81,14 +81,8 @@ fn main() -> torsion::Result<ExitCode> {
     let users = Rc::new(Cell::new(0));
     let max_users = args.max_users;
     let factory = move |_peer| Some(LimitedEcho::new(users.clone(), max_users));
-    let Some(_port) = args
-        .listening
-        .listen("limited_echo_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("limited_echo_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

@@ -47,14 +47,8 @@ fn main() -> torsion::Result<ExitCode> {
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let factory = |_peer| Some(LineProtocol::new(LineEcho));
-    let Some(_port) = args
-        .listening
-        .listen("line_echo_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("line_echo_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

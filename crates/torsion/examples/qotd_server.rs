@@ -57,14 +57,8 @@ fn main() -> torsion::Result<ExitCode> {
             quote: quote.clone(),
         })
     };
-    let Some(_port) = args
-        .listening
-        .listen("qotd_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("qotd_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

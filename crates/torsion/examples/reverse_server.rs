@@ -72,14 +72,8 @@ fn main() -> torsion::Result<ExitCode> {
     let args = Args::parse();
     let reactor = Reactor::new()?;
     let factory = |_peer| Some(LineProtocol::new(Reverser));
-    let Some(_port) = args
-        .listening
-        .listen("reverse_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("reverse_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

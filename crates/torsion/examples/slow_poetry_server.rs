@@ -112,14 +112,8 @@ fn main() -> torsion::Result<ExitCode> {
     let delay = args.delay;
     let reactor = Reactor::new()?;
     let factory = move |_peer| Some(PoetrySender::new(poem.clone(), num_bytes, delay));
-    let Some(_port) = args
-        .listening
-        .listen("slow_poetry_server", &reactor, args.port, factory)
-    else {
-        return Ok(ExitCode::FAILURE);
-    };
-    reactor.run()?;
-    Ok(ExitCode::SUCCESS)
+    args.listening
+        .serve("slow_poetry_server", &reactor, args.port, factory)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! endpoint as `--listen DESCRIPTION` (`tcp:8000:interface=127.0.0.1`, Twisted's strports).
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use torsion::endpoints::{server_from_string, TcpServerEndpoint};
 use torsion::{Factory, Failure, ListeningPort, Reactor};
@@ -38,6 +39,26 @@ impl ListenArgs {
                 None
             }
         }
+    }
+
+    /// Listens as [`listen`](ListenArgs::listen) does, then runs `reactor` until it
+    /// stops: the rest of a server example's `main`. Exits 1 when it could not listen.
+    ///
+    /// # Errors
+    ///
+    /// The reactor's, if its loop fails.
+    pub fn serve(
+        &self,
+        program: &str,
+        reactor: &Reactor,
+        port: u16,
+        factory: impl Factory,
+    ) -> torsion::Result<ExitCode> {
+        if self.listen(program, reactor, port, factory).is_none() {
+            return Ok(ExitCode::FAILURE);
+        }
+        reactor.run()?;
+        Ok(ExitCode::SUCCESS)
     }
 
     fn try_listen(
