@@ -6,47 +6,14 @@
 //! `TORSION_TWISTED_PYTHON`). Without it the test says so and passes, except under CI,
 //! where a missing Twisted is a failure.
 
+mod differential_util;
 mod examples_util;
 
-use std::io::Write;
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::Command;
-
-use examples_util::{connect, read_to_eof, Program};
+use differential_util::{exchange, start_twisted, twisted_python, Random};
+use examples_util::Program;
 
 /// Cases per run: each is one connection to each server.
 const CASES: usize = 150;
-
-/// The Python with Twisted importable, if there is one.
-fn twisted_python() -> Option<PathBuf> {
-    let candidate = match std::env::var_os("TORSION_TWISTED_PYTHON") {
-        Some(python) => PathBuf::from(python),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-    };
-    let works = Command::new(&candidate)
-        .args(["-c", "import twisted"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    works.then_some(candidate)
-}
-
-/// A small deterministic generator (xorshift), so a failing case can be replayed from its
-/// seed.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// One input: lines of text, spaces, stray `\r` and lone `\n` (which stays inside a line),
 /// bytes that are not ASCII, now and then a line past Twisted's 16,384-byte limit, and
@@ -74,38 +41,12 @@ fn input(random: &mut Random) -> Vec<u8> {
     data
 }
 
-/// Sends `data` in the chunks `cuts` marks, each written on its own, and reads until the
-/// server closes.
-fn exchange(port: u16, data: &[u8], cuts: &[usize]) -> Vec<u8> {
-    let mut stream: TcpStream = connect(port);
-    stream.set_nodelay(true).unwrap();
-    let mut start = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
-        // The server may close (quit, a line too long) before all is sent.
-        if stream.write_all(&data[start..cut]).is_err() {
-            break;
-        }
-        start = cut;
-    }
-    read_to_eof(&mut stream)
-}
-
 #[test]
 fn line_echo_answers_as_twisted_does() {
     let Some(python) = twisted_python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Twisted is missing: .ci/run installs it into .venv"
-        );
-        eprintln!("skipped: no Python with Twisted (run .ci/run, or set TORSION_TWISTED_PYTHON)");
         return;
     };
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/twisted/line_echo.py");
-    let twisted = Program::start_command(
-        "twisted line_echo.py",
-        &[python.to_str().unwrap(), script.to_str().unwrap()],
-    );
-    let twisted_port = twisted.listening_port();
+    let (_twisted, twisted_port) = start_twisted(&python, "line_echo.py", &[]);
     let (_torsion, torsion_port) = Program::start_server("line_echo_server", &[]);
     let seed = std::env::var("TORSION_DIFF_SEED")
         .ok()
@@ -114,10 +55,7 @@ fn line_echo_answers_as_twisted_does() {
     let mut random = Random(seed);
     for case in 0..CASES {
         let data = input(&mut random);
-        let mut cuts: Vec<usize> = (0..random.below(6))
-            .map(|_| random.below(data.len()))
-            .collect();
-        cuts.sort_unstable();
+        let cuts = random.cuts(data.len());
         let expected = exchange(twisted_port, &data, &cuts);
         let got = exchange(torsion_port, &data, &cuts);
         assert!(

@@ -6,16 +6,13 @@
 //! Twisted comes from `.ci/run`'s `.venv` (or `TORSION_TWISTED_PYTHON`); without it the
 //! test says so and passes, except under CI.
 
+mod differential_util;
 mod examples_util;
 
-use std::io::Write;
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use examples_util::{connect, read_to_eof, Program};
+use differential_util::{exchange, start_twisted, twisted_python, Random};
 use torsion::protocols::basic::{
     Int16, IntNCx, IntNProtocol, IntNStringReceiver, NetstringCx, NetstringProtocol,
     NetstringReceiver,
@@ -23,18 +20,6 @@ use torsion::protocols::basic::{
 use torsion::{Reactor, ThreadHandle};
 
 const CASES: usize = 150;
-
-fn twisted_python() -> Option<PathBuf> {
-    let candidate = match std::env::var_os("TORSION_TWISTED_PYTHON") {
-        Some(python) => PathBuf::from(python),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
-    };
-    let works = Command::new(&candidate)
-        .args(["-c", "import twisted"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    works.then_some(candidate)
-}
 
 struct NetstringEcho;
 
@@ -114,21 +99,6 @@ impl Drop for TorsionServer {
     }
 }
 
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Strings mostly well framed, now and then one over the limit of 50 or framed wrong.
 ///
 /// A frame either server refuses ends the input: both then close while the rest is still
@@ -167,43 +137,16 @@ fn input(kind: Kind, random: &mut Random) -> Vec<u8> {
     data
 }
 
-/// Sends `data` in the chunks `cuts` marks and reads until the server closes.
-fn exchange(port: u16, data: &[u8], cuts: &[usize]) -> Vec<u8> {
-    let mut stream: TcpStream = connect(port);
-    stream.set_nodelay(true).unwrap();
-    let mut start = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
-        if stream.write_all(&data[start..cut]).is_err() {
-            break;
-        }
-        start = cut;
-    }
-    read_to_eof(&mut stream)
-}
-
 fn compare(kind: Kind, name: &str) {
     let Some(python) = twisted_python() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Twisted is missing: .ci/run installs it into .venv"
-        );
-        eprintln!("skipped: no Python with Twisted (run .ci/run, or set TORSION_TWISTED_PYTHON)");
         return;
     };
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/twisted/string_echo.py");
-    let twisted = Program::start_command(
-        "twisted string_echo.py",
-        &[python.to_str().unwrap(), script.to_str().unwrap(), name],
-    );
-    let twisted_port = twisted.listening_port();
+    let (_twisted, twisted_port) = start_twisted(&python, "string_echo.py", &[name]);
     let torsion = TorsionServer::start(kind);
     let mut random = Random(0x5771_4695 ^ name.len() as u64);
     for case in 0..CASES {
         let data = input(kind, &mut random);
-        let mut cuts: Vec<usize> = (0..random.below(6))
-            .map(|_| random.below(data.len()))
-            .collect();
-        cuts.sort_unstable();
+        let cuts = random.cuts(data.len());
         let expected = exchange(twisted_port, &data, &cuts);
         let got = exchange(torsion.port, &data, &cuts);
         assert!(
