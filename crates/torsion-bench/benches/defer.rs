@@ -33,6 +33,9 @@
 //! Settings are kept small (the machine is shared, with 2 cores): 1 s of warm-up, 3 s of
 //! measurement, 20 samples per benchmark.
 
+#[path = "support/config.rs"]
+mod config;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -221,17 +224,9 @@ fn bench_spawn(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
-        .without_plots()
-}
-
 criterion_group! {
     name = defer;
-    config = config();
+    config = config::config();
     targets = bench_chain, bench_await, bench_spawn
 }
 criterion_main!(defer);

@@ -19,8 +19,10 @@
 //! Criterion reports elements (lines) per second. Settings are kept small (the machine is
 //! shared): 1 s of warm-up, 3 s of measurement, 20 samples.
 
+#[path = "support/config.rs"]
+mod config;
+
 use std::hint::black_box;
-use std::time::Duration;
 
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -106,17 +108,9 @@ fn lines(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
-        .without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = config::config();
     targets = lines
 }
 criterion_main!(benches);

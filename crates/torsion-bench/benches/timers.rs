@@ -28,6 +28,9 @@
 //! measurement, 20 samples per benchmark; building the 1M-timer heaps takes a few seconds
 //! more.
 
+#[path = "support/config.rs"]
+mod config;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -153,17 +156,9 @@ fn bench_fire(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20)
-        .without_plots()
-}
-
 criterion_group! {
     name = timers;
-    config = config();
+    config = config::config();
     targets = bench_cancel, bench_fire
 }
 criterion_main!(timers);
