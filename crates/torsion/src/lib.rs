@@ -43,7 +43,7 @@ pub mod protocols;
 mod reactor;
 mod reactor_api;
 pub mod reconnect;
-mod resolver;
+pub mod resolver;
 mod slab;
 mod stream;
 mod tcp;

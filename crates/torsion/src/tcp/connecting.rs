@@ -3,7 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -12,10 +12,11 @@ use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 use super::connector::ConnectorBackend;
 use super::connector_state::{ConnectorState, Phase};
 use super::{ConnectOptions, Connector, Destination, TcpSource};
+use crate::defer::Deferred;
 use crate::error::{
-    ConnectError, ConnectionRefused, DnsLookupError, NoProtocol, TimeoutError, UserError,
+    CancelledError, ConnectError, ConnectionRefused, NoProtocol, TimeoutError, UserError,
 };
-use crate::reactor::{token, ReactorCore, RemoteCall};
+use crate::reactor::{token, ReactorCore};
 use crate::slab::Key;
 use crate::stream::{flags, Opener, StreamCell, StreamConn, StreamHandle, StreamSource};
 use crate::time::{DelayedCall, ReactorTime};
@@ -27,6 +28,8 @@ struct TcpConnector {
     options: ConnectOptions,
     state: ConnectorState,
     conn: Cell<Option<Key>>,
+    /// The name lookup of the attempt in progress, until it answers.
+    lookup: RefCell<Option<Deferred<()>>>,
     timeout_call: RefCell<Option<DelayedCall>>,
 }
 
@@ -151,6 +154,7 @@ impl Reactor {
             options,
             state: ConnectorState::new(destination, Rc::new(RefCell::new(factory))),
             conn: Cell::new(None),
+            lookup: RefCell::new(None),
             timeout_call: RefCell::new(None),
         });
         connector.clone().connect();
@@ -171,51 +175,29 @@ impl Reactor {
             *c.timeout_call.borrow_mut() = Some(call);
         }
         let Destination { host, port } = c.state.destination().clone();
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return self.connect_to(c, attempt, SocketAddr::new(ip, port));
+        if let Some(addr) = crate::resolver::literal(&host, port) {
+            return self.connect_to(c, attempt, addr);
         }
-        let done_key = {
-            let (me, r) = (c.clone(), self.clone());
-            let host = host.clone();
-            self.core.lookups.borrow_mut().insert(Box::new(
-                move |result: io::Result<Vec<SocketAddr>>| {
-                    if !me.state.is_current(attempt) {
-                        return;
-                    }
-                    match result.map(|addrs| pick_address(&addrs)) {
-                        Ok(Some(addr)) => r.connect_to(&me, attempt, addr),
-                        Ok(None) => r.connect_failed(
-                            &me,
-                            Failure::new(DnsLookupError {
-                                host,
-                                detail: "no addresses".into(),
-                            }),
-                        ),
-                        Err(err) => r.connect_failed(
-                            &me,
-                            Failure::new(DnsLookupError {
-                                host,
-                                detail: err.to_string(),
-                            }),
-                        ),
-                    }
-                },
-            ))
-        };
-        let remote = self.core.remote.clone();
-        let submitted = crate::resolver::resolve(host, port, move |result| {
-            remote.send(RemoteCall::Lookup(done_key, result));
-        });
-        if let Err(err) = submitted {
-            self.core.lookups.borrow_mut().remove(done_key);
-            let host = c.state.destination().host.clone();
-            self.connect_failed(
-                c,
-                Failure::new(DnsLookupError {
-                    host,
-                    detail: err.to_string(),
-                }),
-            );
+        let (me, r) = (c.clone(), self.clone());
+        let (me_failed, r_failed) = (c.clone(), self.clone());
+        let lookup = self.resolve_host_name(&host, port).add_callbacks(
+            move |addrs: Vec<SocketAddr>| {
+                me.lookup.borrow_mut().take();
+                if let Some(addr) = pick_address(&addrs) {
+                    r.connect_to(&me, attempt, addr);
+                }
+                Ok(())
+            },
+            move |failure: Failure| {
+                me_failed.lookup.borrow_mut().take();
+                if me_failed.state.is_current(attempt) && !failure.check::<CancelledError>() {
+                    r_failed.connect_failed(&me_failed, failure);
+                }
+                Ok(())
+            },
+        );
+        if !lookup.called() {
+            *c.lookup.borrow_mut() = Some(lookup);
         }
     }
 
@@ -288,6 +270,10 @@ impl Reactor {
         }
         if let Some(key) = c.conn.take() {
             self.discard_stream(key);
+        }
+        let lookup = c.lookup.borrow_mut().take();
+        if let Some(lookup) = lookup {
+            lookup.cancel();
         }
         c.state.report_failed(&c.handle(), &reason);
     }
