@@ -751,3 +751,8 @@ mod tests {
         );
     }
 }
+
+pub use crate::process::{
+    ProcessDone, ProcessExitedAlready, ProcessKilledWithOutput, ProcessSpawnFailed,
+    ProcessTerminated, ProcessWroteToStderr, SpawnStage,
+};
