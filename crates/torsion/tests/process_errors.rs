@@ -43,7 +43,11 @@ fn a_bad_working_directory_is_named() {
     let err = spawn_error("true", options);
     let failed = err.downcast_ref::<ProcessSpawnFailed>().unwrap();
     assert_eq!(failed.stage, SpawnStage::WorkingDirectory);
-    assert!(err.to_string().contains("bad working directory /no/such/dir"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("bad working directory /no/such/dir"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -67,7 +71,9 @@ impl ProcessProtocol for Panicky {
         panic!("protocol bug");
     }
     fn process_exited(&mut self, _cx: &mut ProcessCx<Self>, reason: &Failure) {
-        assert!(reason.check::<ProcessTerminated>() || reason.check::<torsion::error::ProcessDone>());
+        assert!(
+            reason.check::<ProcessTerminated>() || reason.check::<torsion::error::ProcessDone>()
+        );
         self.exits.set(self.exits.get() + 1);
     }
     fn process_ended(&mut self, cx: &mut ProcessCx<Self>, _reason: &Failure) {
@@ -86,7 +92,12 @@ fn a_panicking_protocol_closes_the_pipes_and_still_hears_the_end() {
     };
     // The child writes once, then copies stdin until EOF: the closed pipes end it.
     let child = reactor
-        .spawn_process(protocol, "sh", &["sh", "-c", "echo hi; cat; echo after"], inherit())
+        .spawn_process(
+            protocol,
+            "sh",
+            &["sh", "-c", "echo hi; cat; echo after"],
+            inherit(),
+        )
         .unwrap();
     let pid = child.pid().unwrap();
     run(&reactor);

@@ -25,7 +25,11 @@ fn a_grandchild_holding_the_pipes_delays_process_ended_not_process_exited() {
         .spawn_process(
             protocol,
             "sh",
-            &["sh", "-c", "exec 3<&0; (read go <&3; echo late) & echo early; exit 0"],
+            &[
+                "sh",
+                "-c",
+                "exec 3<&0; (read go <&3; echo late) & echo early; exit 0",
+            ],
             inherit(),
         )
         .unwrap();
@@ -47,12 +51,18 @@ fn many_children_leave_no_zombie() {
     let mut pids = Vec::new();
     let mut all = Vec::new();
     for i in 0..20 {
-        let (child, seen) = spawn(&reactor, &["sh", "-c", &format!("exit {}", i % 3)], inherit());
+        let (child, seen) = spawn(
+            &reactor,
+            &["sh", "-c", &format!("exit {}", i % 3)],
+            inherit(),
+        );
         pids.push(child.pid().unwrap());
         all.push(seen);
     }
     let watch = all.clone();
-    run_until(&reactor, move || watch.iter().all(|s| s.borrow().ended.is_some()));
+    run_until(&reactor, move || {
+        watch.iter().all(|s| s.borrow().ended.is_some())
+    });
     for pid in pids {
         assert!(not_a_zombie(pid), "{pid} is a zombie");
     }
@@ -73,7 +83,10 @@ fn shutdown_closes_the_pipes_and_leaves_the_child_running() {
         }
         assert!(seen.exited.is_none() && seen.ended.is_none());
     }
-    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "still running");
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "still running"
+    );
     // The pidfd is still watched: once killed, the next run reaps it.
     child.signal_process("KILL").unwrap();
     run(&reactor);

@@ -24,12 +24,43 @@ fn wait<T: 'static>(reactor: &Reactor, d: &Deferred<T>) -> Result<T, Failure> {
 #[test]
 fn output_is_stdout_and_stderr_fails_it_unless_errortoo() {
     let reactor = reactor();
-    let out = get_process_output(&reactor, "sh", &["sh", "-c", "echo a; exit 3"], None, None, false);
-    assert_eq!(wait(&reactor, &out).unwrap(), b"a\n", "the exit code does not matter");
-    let err = get_process_output(&reactor, "sh", &["sh", "-c", "echo a; echo b >&2"], None, None, false);
+    let out = get_process_output(
+        &reactor,
+        "sh",
+        &["sh", "-c", "echo a; exit 3"],
+        None,
+        None,
+        false,
+    );
+    assert_eq!(
+        wait(&reactor, &out).unwrap(),
+        b"a\n",
+        "the exit code does not matter"
+    );
+    let err = get_process_output(
+        &reactor,
+        "sh",
+        &["sh", "-c", "echo a; echo b >&2"],
+        None,
+        None,
+        false,
+    );
     let failure = wait(&reactor, &err).unwrap_err();
-    assert_eq!(failure.downcast_ref::<ProcessWroteToStderr>().unwrap().stderr, b"b\n");
-    let both = get_process_output(&reactor, "sh", &["sh", "-c", "echo a; echo b >&2"], None, None, true);
+    assert_eq!(
+        failure
+            .downcast_ref::<ProcessWroteToStderr>()
+            .unwrap()
+            .stderr,
+        b"b\n"
+    );
+    let both = get_process_output(
+        &reactor,
+        "sh",
+        &["sh", "-c", "echo a; echo b >&2"],
+        None,
+        None,
+        true,
+    );
     let mut got = wait(&reactor, &both).unwrap();
     got.sort_unstable();
     assert_eq!(got, b"\n\nab");
@@ -54,8 +85,17 @@ fn output_and_value_together_and_the_signal_case_keeps_the_output() {
         Some(vec![("PATH".into(), "/usr/bin:/bin".into())]),
         Some(std::path::Path::new("/")),
     );
-    assert_eq!(wait(&reactor, &all).unwrap(), (b"o\n".to_vec(), b"e\n".to_vec(), 5));
-    let killed = get_process_output_and_value(&reactor, "sh", &["sh", "-c", "echo o; kill -TERM $$"], None, None);
+    assert_eq!(
+        wait(&reactor, &all).unwrap(),
+        (b"o\n".to_vec(), b"e\n".to_vec(), 5)
+    );
+    let killed = get_process_output_and_value(
+        &reactor,
+        "sh",
+        &["sh", "-c", "echo o; kill -TERM $$"],
+        None,
+        None,
+    );
     let failure = wait(&reactor, &killed).unwrap_err();
     let kept = failure.downcast_ref::<ProcessKilledWithOutput>().unwrap();
     assert_eq!((kept.stdout.as_slice(), kept.signal), (&b"o\n"[..], 15));
@@ -66,5 +106,7 @@ fn a_child_that_cannot_start_fails_the_deferred_at_once() {
     let reactor = reactor();
     let d = get_process_output(&reactor, "/no/such/thing", &["x"], None, None, false);
     assert!(d.called());
-    assert!(wait(&reactor, &d).unwrap_err().check::<ProcessSpawnFailed>());
+    assert!(wait(&reactor, &d)
+        .unwrap_err()
+        .check::<ProcessSpawnFailed>());
 }

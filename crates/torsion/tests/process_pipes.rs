@@ -24,7 +24,11 @@ fn cat_echoes_stdin_and_sees_eof_when_stdin_closes() {
     assert_eq!(seen.events.first().map(String::as_str), Some("made"));
     assert_eq!(seen.events.last().map(String::as_str), Some("ended"));
     for lost in ["lost 0", "lost 1", "lost 2"] {
-        assert!(seen.position(lost) < seen.position("ended"), "{:?}", seen.events);
+        assert!(
+            seen.position(lost) < seen.position("ended"),
+            "{:?}",
+            seen.events
+        );
     }
     assert!(seen.position("exited") < seen.position("ended"));
 }
@@ -42,7 +46,9 @@ fn stderr_and_exit_code_arrive_apart() {
     assert_eq!(seen.out(1), "to-out\n");
     assert_eq!(seen.out(2), "to-err\n");
     let ended = seen.ended.as_ref().unwrap();
-    let terminated = ended.downcast_ref::<ProcessTerminated>().expect("terminated");
+    let terminated = ended
+        .downcast_ref::<ProcessTerminated>()
+        .expect("terminated");
     assert_eq!((terminated.exit_code, terminated.signal), (Some(7), None));
     assert!(!ended.check::<ConnectionDone>());
 }
@@ -63,7 +69,10 @@ fn the_environment_is_empty_by_default_and_exactly_what_is_given() {
     std::env::set_var("TORSION_PROCESS_TEST", "inherited");
     let (_c, inherited) = spawn(&reactor, &["/usr/bin/env"], inherit());
     run(&reactor);
-    assert!(inherited.borrow().out(1).contains("TORSION_PROCESS_TEST=inherited\n"));
+    assert!(inherited
+        .borrow()
+        .out(1)
+        .contains("TORSION_PROCESS_TEST=inherited\n"));
 }
 
 #[test]
@@ -79,7 +88,10 @@ fn the_working_directory_and_argv0_are_the_ones_given() {
         .spawn_process(protocol, "sh", &["my-name", "-c", "pwd; echo $0"], options)
         .unwrap();
     run(&reactor);
-    assert_eq!(seen.borrow().out(1), format!("{}\nmy-name\n", dir.display()));
+    assert_eq!(
+        seen.borrow().out(1),
+        format!("{}\nmy-name\n", dir.display())
+    );
 }
 
 #[test]
@@ -109,7 +121,9 @@ fn a_child_fd_can_be_a_copy_of_ours_and_unlisted_ones_are_closed() {
     use std::os::fd::AsRawFd;
     let mut options = inherit();
     options.child_fds.clear();
-    options.child_fds.insert(1, ChildFd::Inherit(write.as_raw_fd()));
+    options
+        .child_fds
+        .insert(1, ChildFd::Inherit(write.as_raw_fd()));
     options.child_fds.insert(2, ChildFd::Read);
     // A descriptor of ours without close-on-exec must not reach the child either.
     // SAFETY: dup of an open descriptor; closed below.
@@ -118,7 +132,11 @@ fn a_child_fd_can_be_a_copy_of_ours_and_unlisted_ones_are_closed() {
     // Lists the shell's own open descriptors on stdout.
     let (_child, seen) = spawn(
         &reactor,
-        &["sh", "-c", "ls /proc/$$/fd; test -e /proc/$$/fd/0 || echo no-stdin >&2"],
+        &[
+            "sh",
+            "-c",
+            "ls /proc/$$/fd; test -e /proc/$$/fd/0 || echo no-stdin >&2",
+        ],
         options,
     );
     drop(write);

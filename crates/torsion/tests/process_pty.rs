@@ -31,7 +31,11 @@ fn the_child_sees_a_terminal_on_all_three_streams() {
     assert_eq!(seen.out(1), "tty\r\nctty\r\n");
     assert!(seen.ended.as_ref().unwrap().check::<ProcessDone>());
     assert!(not_a_zombie(pid));
-    assert!(!seen.events.iter().any(|e| e.starts_with("lost")), "{:?}", seen.events);
+    assert!(
+        !seen.events.iter().any(|e| e.starts_with("lost")),
+        "{:?}",
+        seen.events
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use process_util::util::{reactor, run};
 use process_util::{inherit, not_a_zombie, spawn, Recording};
-use torsion::ReactorTime;
 use torsion::error::{ConnectionLost, ProcessExitedAlready, ProcessTerminated};
+use torsion::ReactorTime;
 
 #[test]
 fn kill_ends_the_child_with_the_signal() {
@@ -20,7 +20,12 @@ fn kill_ends_the_child_with_the_signal() {
         }
     });
     let child = reactor
-        .spawn_process(protocol, "sh", &["sh", "-c", "echo up; exec sleep 30"], inherit())
+        .spawn_process(
+            protocol,
+            "sh",
+            &["sh", "-c", "echo up; exec sleep 30"],
+            inherit(),
+        )
         .unwrap();
     let pid = child.pid().unwrap();
     run(&reactor);
@@ -45,7 +50,9 @@ fn term_int_hup_and_numbers_are_delivered() {
             Err(_) => signal.into(),
         };
         let child = _child.clone();
-        reactor.call_later(Duration::ZERO, move || child.signal_process(parsed).unwrap());
+        reactor.call_later(Duration::ZERO, move || {
+            child.signal_process(parsed).unwrap()
+        });
         run(&reactor);
         let seen = seen.borrow();
         let ended = seen.ended.as_ref().unwrap();

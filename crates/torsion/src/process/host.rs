@@ -71,14 +71,13 @@ impl<P: ProcessProtocol> ProcessHost<P> {
     /// Runs `f` on the protocol, a panic caught: it is logged and every pipe aborted (the
     /// child is left running, as Twisted leaves it). Does nothing before the start, after
     /// the end, or while another callback of the protocol runs.
-    pub(crate) fn call(
-        &self,
-        name: &'static str,
-        f: impl FnOnce(&mut P, &mut ProcessCx<P>),
-    ) {
+    pub(crate) fn call(&self, name: &'static str, f: impl FnOnce(&mut P, &mut ProcessCx<P>)) {
         let outcome = {
             let Ok(mut slot) = self.bound.try_borrow_mut() else {
-                tracing::error!(callback = name, "a process protocol was called while busy; skipped");
+                tracing::error!(
+                    callback = name,
+                    "a process protocol was called while busy; skipped"
+                );
                 return;
             };
             let Some(bound) = slot.as_mut() else {

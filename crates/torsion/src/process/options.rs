@@ -70,7 +70,11 @@ impl Default for ProcessOptions {
             uid: None,
             gid: None,
             use_pty: false,
-            child_fds: BTreeMap::from([(0, ChildFd::Write), (1, ChildFd::Read), (2, ChildFd::Read)]),
+            child_fds: BTreeMap::from([
+                (0, ChildFd::Write),
+                (1, ChildFd::Read),
+                (2, ChildFd::Read),
+            ]),
         }
     }
 }

@@ -132,7 +132,14 @@ pub fn get_process_output<E: AsRef<OsStr>, A: AsRef<OsStr>>(
         errortoo,
         deferred: Some(deferred.clone()),
     };
-    spawn(reactor, protocol, deferred, executable, args, options(env, path))
+    spawn(
+        reactor,
+        protocol,
+        deferred,
+        executable,
+        args,
+        options(env, path),
+    )
 }
 
 /// Waits for the end and reports the exit code.
@@ -190,7 +197,14 @@ pub fn get_process_value<E: AsRef<OsStr>, A: AsRef<OsStr>>(
     let protocol = ValueGetter {
         deferred: Some(deferred.clone()),
     };
-    spawn(reactor, protocol, deferred, executable, args, options(env, path))
+    spawn(
+        reactor,
+        protocol,
+        deferred,
+        executable,
+        args,
+        options(env, path),
+    )
 }
 
 /// Collects both outputs and the exit code.
@@ -274,5 +288,12 @@ pub fn get_process_output_and_value<E: AsRef<OsStr>, A: AsRef<OsStr>>(
         err: Vec::new(),
         deferred: Some(deferred.clone()),
     };
-    spawn(reactor, protocol, deferred, executable, args, options(env, path))
+    spawn(
+        reactor,
+        protocol,
+        deferred,
+        executable,
+        args,
+        options(env, path),
+    )
 }

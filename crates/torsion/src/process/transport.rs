@@ -167,7 +167,8 @@ impl ProcessTransport {
         if self.state.reaped.get().is_some() {
             return Err(Failure::new(ProcessExitedAlready));
         }
-        let pid = libc::pid_t::try_from(self.state.pid).map_err(|_| Failure::new(ProcessExitedAlready))?;
+        let pid = libc::pid_t::try_from(self.state.pid)
+            .map_err(|_| Failure::new(ProcessExitedAlready))?;
         // SAFETY: `kill` takes any pid and signal number. The child is not reaped yet (the
         // reactor reaps it, and has not), so `pid` is still this child's, at worst a
         // zombie, never another process's.
