@@ -24,7 +24,12 @@ pub use errors::{
     ProcessTerminated, ProcessWroteToStderr, SpawnStage,
 };
 pub use options::{ChildFd, ProcessOptions};
-pub use output::{get_process_output, get_process_output_and_value, get_process_value, ProcessEnv};
+pub use output::{
+    get_process_output, get_process_output_and_value, get_process_value, OutputAndValue, ProcessEnv,
+};
 pub use protocol::ProcessProtocol;
 pub use signal::Signal;
 pub use transport::ProcessTransport;
+
+#[cfg(test)]
+mod host_tests;

@@ -14,6 +14,9 @@ use crate::{Failure, Reactor};
 /// child's whole environment (as [`ProcessOptions::env`]).
 pub type ProcessEnv = Option<Vec<(OsString, OsString)>>;
 
+/// What [`get_process_output_and_value`] gives: `(stdout, stderr, exit code)`.
+pub type OutputAndValue = (Vec<u8>, Vec<u8>, i32);
+
 fn options(env: ProcessEnv, path: Option<&Path>) -> ProcessOptions {
     ProcessOptions {
         env,
@@ -113,7 +116,7 @@ impl ProcessProtocol for OutputCollector {
 /// reactor.set_install_signal_handlers(false);
 /// let output = get_process_output(&reactor, "echo", &["echo", "hi"], None, None, false);
 /// let r = reactor.clone();
-/// output.add_both(move |result| { r.stop(); result });
+/// output.clone().add_both(move |result| { r.stop(); result });
 /// reactor.run()?;
 /// assert_eq!(output.take_result().unwrap()?, b"hi\n");
 /// # Ok::<(), torsion::Failure>(())
@@ -181,7 +184,7 @@ impl ProcessProtocol for ValueGetter {
 /// reactor.set_install_signal_handlers(false);
 /// let code = get_process_value(&reactor, "sh", &["sh", "-c", "exit 3"], None, None);
 /// let r = reactor.clone();
-/// code.add_both(move |result| { r.stop(); result });
+/// code.clone().add_both(move |result| { r.stop(); result });
 /// reactor.run()?;
 /// assert_eq!(code.take_result().unwrap()?, 3);
 /// # Ok::<(), torsion::Failure>(())
@@ -211,7 +214,7 @@ pub fn get_process_value<E: AsRef<OsStr>, A: AsRef<OsStr>>(
 struct EverythingGetter {
     out: Vec<u8>,
     err: Vec<u8>,
-    deferred: Option<Deferred<(Vec<u8>, Vec<u8>, i32)>>,
+    deferred: Option<Deferred<OutputAndValue>>,
 }
 
 impl ProcessProtocol for EverythingGetter {
@@ -270,7 +273,7 @@ impl ProcessProtocol for EverythingGetter {
 ///     &reactor, "sh", &["sh", "-c", "echo out; echo err >&2; exit 2"], None, None,
 /// );
 /// let r = reactor.clone();
-/// all.add_both(move |result| { r.stop(); result });
+/// all.clone().add_both(move |result| { r.stop(); result });
 /// reactor.run()?;
 /// assert_eq!(all.take_result().unwrap()?, (b"out\n".to_vec(), b"err\n".to_vec(), 2));
 /// # Ok::<(), torsion::Failure>(())
@@ -281,7 +284,7 @@ pub fn get_process_output_and_value<E: AsRef<OsStr>, A: AsRef<OsStr>>(
     args: &[A],
     env: ProcessEnv,
     path: Option<&Path>,
-) -> Deferred<(Vec<u8>, Vec<u8>, i32)> {
+) -> Deferred<OutputAndValue> {
     let deferred = Deferred::new();
     let protocol = EverythingGetter {
         out: Vec::new(),
