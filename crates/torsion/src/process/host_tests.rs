@@ -49,16 +49,17 @@ impl ProcessProtocol for Logger {
     }
 }
 
-/// A process with pipes 0, 1 and 2 over string transports; pid 0 is never signalled
-/// here.
-fn setup(
-    panic_on_data: bool,
-) -> (
+/// The host, its transport, its pipes (0, 1, 2) and what the protocol logged.
+type Setup = (
     Rc<ProcessHost<Logger>>,
     ProcessTransport,
     Vec<StringTransport>,
     Rc<RefCell<Log>>,
-) {
+);
+
+/// A process with pipes 0, 1 and 2 over string transports; pid 0 is never signalled
+/// here.
+fn setup(panic_on_data: bool) -> Setup {
     let reactor = Reactor::new().unwrap();
     let transport = ProcessTransport::new(reactor.clone(), 0, false);
     let pipes: Vec<StringTransport> = (0..3).map(|_| StringTransport::new()).collect();
