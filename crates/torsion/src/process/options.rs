@@ -44,8 +44,9 @@ pub enum ChildFd {
 #[derive(Debug, Clone)]
 pub struct ProcessOptions {
     /// The child's whole environment; `None` passes ours on (Twisted's `env=None`). The
-    /// default is `Some(empty)`: no variable at all, as Twisted's default `env={}`. The
-    /// executable is still looked up in our `PATH` if the list sets none.
+    /// default is `Some(empty)`: no variable at all, as Twisted's default `env={}`. An
+    /// executable named without a slash is looked up in the child's `PATH`, or in
+    /// `/bin:/usr/bin` when its environment has none (as Twisted's `execvpe`).
     pub env: Option<Vec<(OsString, OsString)>>,
     /// The child's working directory (default: ours).
     pub path: Option<PathBuf>,

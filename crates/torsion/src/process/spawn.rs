@@ -25,8 +25,9 @@ impl Reactor {
     ///
     /// `args` is the child's whole `argv`: `args[0]` is the name the child sees itself run
     /// as (the executable's name, by convention), the rest its arguments; empty `args`
-    /// give `argv = [executable]`. `executable` is looked up in `PATH` when it has no
-    /// slash (Twisted's `execvpe`). See [`ProcessOptions`] for the environment (empty by
+    /// give `argv = [executable]`. `executable` is looked up in the child's `PATH` when
+    /// it has no slash (`/bin:/usr/bin` if the child's environment has none), as Twisted's
+    /// `execvpe`. See [`ProcessOptions`] for the environment (empty by
     /// default, as Twisted's), the working directory, the user, a pseudo-terminal and the
     /// child's descriptors (`{0: Write, 1: Read, 2: Read}` by default; every other one is
     /// closed in the child).

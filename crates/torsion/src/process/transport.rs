@@ -108,7 +108,8 @@ impl ProcessTransport {
     }
 
     /// Queues `data` for the child's descriptor `fd` (a [`ChildFd::Write`](crate::ChildFd::Write)
-    /// pipe). Ignored if there is no open pipe for writing there.
+    /// pipe; with a pseudo-terminal, the terminal, whatever `fd`). Ignored if there is no
+    /// open pipe for writing there.
     pub fn write_to_child(&self, fd: RawFd, data: impl AsRef<[u8]>) {
         let fd = if self.state.pty { PTY_KEY } else { fd };
         if let Some(pipe) = self.state.pipes.borrow().get(&fd) {
