@@ -148,3 +148,80 @@ fn a_child_fd_can_be_a_copy_of_ours_and_unlisted_ones_are_closed() {
     assert_eq!(fds, ["1", "2"], "only the descriptors asked for are open");
     assert_eq!(seen.borrow().out(2), "no-stdin\n");
 }
+
+#[test]
+fn without_path_in_the_environment_the_default_search_path_is_used() {
+    let reactor = reactor();
+    // The default environment is empty: `sh` is found in /bin:/usr/bin.
+    let (_child, seen) = spawn(
+        &reactor,
+        &["sh", "-c", "echo found"],
+        ProcessOptions::default(),
+    );
+    run(&reactor);
+    assert_eq!(seen.borrow().out(1), "found\n");
+}
+
+/// Writes three chunks to the child's stdin, one each time it is asked, then closes it.
+struct Chunks {
+    child: torsion::ProcessTransport,
+    left: Vec<&'static [u8]>,
+}
+
+impl torsion::Producer for Chunks {
+    fn resume_producing(&mut self) {
+        match self.left.pop() {
+            Some(chunk) => self.child.write(chunk),
+            None => {
+                self.child.unregister_producer();
+                self.child.close_stdin();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_pull_producer_feeds_stdin() {
+    let reactor = reactor();
+    let (child, seen) = spawn(&reactor, &["cat"], inherit());
+    let chunks = Chunks {
+        child: child.clone(),
+        left: vec![b"three\n", b"two ", b"one "],
+    };
+    child
+        .register_producer(std::rc::Rc::new(std::cell::RefCell::new(chunks)), false)
+        .unwrap();
+    run(&reactor);
+    assert_eq!(seen.borrow().out(1), "one two three\n");
+    assert!(
+        child
+            .register_producer(
+                std::rc::Rc::new(std::cell::RefCell::new(Chunks {
+                    child: child.clone(),
+                    left: Vec::new(),
+                })),
+                false
+            )
+            .is_err(),
+        "stdin is closed"
+    );
+}
+
+#[test]
+fn uid_and_gid_are_taken_when_we_may() {
+    // SAFETY: geteuid only reads our id.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: changing the child's user needs root");
+        return;
+    }
+    let reactor = reactor();
+    let options = ProcessOptions {
+        uid: Some(65534),
+        gid: Some(65534),
+        path: Some("/".into()),
+        ..inherit()
+    };
+    let (_child, seen) = spawn(&reactor, &["sh", "-c", "id -u; id -g"], options);
+    run(&reactor);
+    assert_eq!(seen.borrow().out(1), "65534\n65534\n");
+}
