@@ -15,11 +15,14 @@ use torsion::{
 };
 
 const FLOOD: usize = 200 * 1024 * 1024;
-/// The most the TCP write buffer may hold, whatever the flood's size: what a few passes
-/// of the loop read before the flush that pauses the child sees the buffer past its high
-/// watermark (each pass reads a fair share of 16 reads of 64 KiB per event, and as much
-/// again from the resumed list). Measured: 2 to 3 MiB, for a flood of 16 or 200 MiB.
-const BOUND: usize = 4 * 1024 * 1024;
+/// The most the TCP write buffer may hold, whatever the flood's size: what one pass of
+/// the loop reads before its flush sees the buffer past the high watermark and pauses the
+/// child. A pass reads a pipe in fair shares of 16 reads of 64 KiB (1 MiB): one for its
+/// readiness event and one for each time it is listed as resumed (a budget used up, a
+/// resume). Measured: 2 to 3 MiB, for a flood of 16 or 200 MiB; the bound leaves room for
+/// a loaded machine while staying far below the flood (and the 64 MiB hard limit an
+/// unpaused child reaches, which aborts the connection).
+const BOUND: usize = 8 * 1024 * 1024;
 
 /// What the forwarding saw, shared with the test.
 #[derive(Default)]
