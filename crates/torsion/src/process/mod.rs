@@ -3,6 +3,20 @@
 //! [`ProcessProtocol`]; its pipes run on the reactor's stream engine (buffered, coalesced
 //! writes; backpressure), its exit is watched through a pidfd and reaped at once; the
 //! `get_process_*` helpers run a child to its end for a [`Deferred`](crate::defer::Deferred).
+//!
+//! # Choices
+//!
+//! - Reaping: the child's pidfd (Linux 5.3+) is a raw descriptor of the reactor; when it
+//!   turns readable, `waitpid(WNOHANG)` reaps the child. No `SIGCHLD` fallback: without
+//!   `pidfd_open` the spawn fails with [`SpawnStage::Pidfd`] (the child is killed).
+//! - `process_ended` waits for the exit **and** every pipe's close (Twisted's
+//!   `maybeCallProcessEnded`): a grandchild holding the pipes delays it.
+//! - A missing executable, a bad working directory or a failed `exec` is a
+//!   [`ProcessSpawnFailed`] from `spawn_process` (Twisted raises for the first on POSIX,
+//!   and reports the others through the child's stderr and exit code 1).
+//! - A panicking callback aborts the pipes and leaves the child running; the end is
+//!   still reported. Reactor shutdown closes the pipes and kills nobody; the pidfds stay
+//!   watched, so a later run still reaps.
 
 mod child_fds;
 mod cx;
