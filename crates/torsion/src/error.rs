@@ -561,6 +561,11 @@ pub(crate) fn describe(addr: Option<crate::Address>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+pub use crate::process::{
+    ProcessDone, ProcessExitedAlready, ProcessKilledWithOutput, ProcessSpawnFailed,
+    ProcessTerminated, ProcessWroteToStderr, SpawnStage,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

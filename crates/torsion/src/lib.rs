@@ -36,6 +36,7 @@ pub mod endpoints;
 pub mod error;
 mod factory;
 mod failure;
+pub mod process;
 mod producer;
 mod protocol;
 /// Ready-made protocols and protocol wrappers (Twisted's `twisted.protocols`).
@@ -54,6 +55,7 @@ mod transport;
 pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
 pub use failure::Failure;
+pub use process::{ChildFd, ProcessCx, ProcessOptions, ProcessProtocol, ProcessTransport, Signal};
 pub use producer::{Producer, SharedProducer};
 pub use protocol::{Cx, Hosted, Protocol, ProtocolHandle};
 pub use reactor::{
