@@ -46,6 +46,7 @@ mod reactor_api;
 pub mod reconnect;
 pub mod resolver;
 mod slab;
+pub mod stdio;
 mod stream;
 mod tcp;
 pub mod testing;
