@@ -50,6 +50,7 @@ pub mod stdio;
 mod stream;
 mod tcp;
 pub mod testing;
+pub mod threads;
 mod time;
 mod transport;
 
