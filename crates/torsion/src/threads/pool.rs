@@ -25,7 +25,8 @@ type Job = Box<dyn FnOnce() + Send>;
 ///   thread (as Twisted's `ThreadPool.stop`, whose queued work still runs); jobs
 ///   submitted after it are refused with [`ThreadPoolStopped`].
 /// - Threads live until the stop, unless [`with_idle_timeout`](ThreadPool::with_idle_timeout)
-///   lets an idle one end.
+///   lets an idle one end. Dropping the last handle stops the pool without joining: the
+///   queued jobs still run, then the threads end.
 ///
 /// `ThreadPool` is a cheap handle (`Clone`, `Send`, `Sync`). A reactor has one, started on
 /// first use and stopped at its shutdown: see [`Reactor::thread_pool`](crate::Reactor::thread_pool).
@@ -51,7 +52,21 @@ type Job = Box<dyn FnOnce() + Send>;
 /// ```
 #[derive(Clone)]
 pub struct ThreadPool {
+    owner: Arc<Owner>,
+}
+
+/// What the handles share: when the last handle goes, the pool stops without waiting
+/// (its threads run the queued jobs and end by themselves), so a forgotten pool leaves
+/// no idle thread behind.
+struct Owner {
     shared: Arc<Shared>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.shared.lock().stopping = true;
+        self.shared.work.notify_all();
+    }
 }
 
 struct Shared {
@@ -84,22 +99,23 @@ impl ThreadPool {
     /// A pool of at most `max_threads` threads, named `name` (as the OS shows them; keep it
     /// under 16 bytes). No thread starts before the first job.
     pub fn new(name: &str, max_threads: usize) -> ThreadPool {
-        ThreadPool {
-            shared: Arc::new(Shared {
-                name: name.to_string(),
-                idle_timeout: None,
-                state: Mutex::new(State {
-                    jobs: VecDeque::new(),
-                    threads: 0,
-                    idle: 0,
-                    max: max_threads.max(1),
-                    stopping: false,
-                    help_wanted: false,
-                    handles: Vec::new(),
-                }),
-                work: Condvar::new(),
-                changed: Condvar::new(),
+        let shared = Arc::new(Shared {
+            name: name.to_string(),
+            idle_timeout: None,
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                max: max_threads.max(1),
+                stopping: false,
+                help_wanted: false,
+                handles: Vec::new(),
             }),
+            work: Condvar::new(),
+            changed: Condvar::new(),
+        });
+        ThreadPool {
+            owner: Arc::new(Owner { shared }),
         }
     }
 
@@ -110,7 +126,8 @@ impl ThreadPool {
     ///
     /// If the pool has started a thread or been cloned already.
     pub fn with_idle_timeout(mut self, timeout: Duration) -> ThreadPool {
-        Arc::get_mut(&mut self.shared)
+        Arc::get_mut(&mut self.owner)
+            .and_then(|owner| Arc::get_mut(&mut owner.shared))
             .expect("the idle timeout is set before the pool is shared")
             .idle_timeout = Some(timeout);
         self
@@ -124,23 +141,23 @@ impl ThreadPool {
     /// [`ThreadPoolStopped`] once the pool is stopped; the OS error if no thread is
     /// running and none can be started. Either way `f` is dropped unrun.
     pub fn call_in_thread(&self, f: impl FnOnce() + Send + 'static) -> Result<(), Failure> {
-        let mut state = self.shared.lock();
+        let mut state = self.owner.shared.lock();
         if state.stopping {
             return Err(Failure::new(ThreadPoolStopped));
         }
         state.jobs.push_back(Box::new(f));
         if state.idle > 0 || state.threads >= state.max {
-            self.shared.work.notify_one();
+            self.owner.shared.work.notify_one();
             return Ok(());
         }
-        match self.shared.spawn(&mut state) {
+        match self.owner.shared.spawn(&mut state) {
             Ok(()) => Ok(()),
             Err(err) if state.threads == 0 => {
                 state.jobs.pop_back();
                 Err(Failure::from(err))
             }
             Err(err) => {
-                tracing::warn!(%err, pool = %self.shared.name, "could not start another thread");
+                tracing::warn!(%err, pool = %self.owner.shared.name, "could not start another thread");
                 Ok(())
             }
         }
@@ -148,32 +165,32 @@ impl ThreadPool {
 
     /// How many threads the pool runs now.
     pub fn size(&self) -> usize {
-        self.shared.lock().threads
+        self.owner.shared.lock().threads
     }
 
     /// How many jobs wait for a thread.
     pub fn queued(&self) -> usize {
-        self.shared.lock().jobs.len()
+        self.owner.shared.lock().jobs.len()
     }
 
     /// The most threads the pool runs at once.
     pub fn max_threads(&self) -> usize {
-        self.shared.lock().max
+        self.owner.shared.lock().max
     }
 
     /// Changes the bound (at least 1; Twisted's `adjustPoolsize(maxthreads=…)`): a higher
     /// one starts threads for the jobs waiting; past a lower one, threads end as they
     /// finish their jobs.
     pub fn set_max_threads(&self, max: usize) {
-        let mut state = self.shared.lock();
+        let mut state = self.owner.shared.lock();
         state.max = max.max(1);
         while !state.stopping && state.jobs.len() > state.idle && state.threads < state.max {
-            if let Err(err) = self.shared.spawn(&mut state) {
-                tracing::warn!(%err, pool = %self.shared.name, "could not start another thread");
+            if let Err(err) = self.owner.shared.spawn(&mut state) {
+                tracing::warn!(%err, pool = %self.owner.shared.name, "could not start another thread");
                 break;
             }
         }
-        self.shared.work.notify_all();
+        self.owner.shared.work.notify_all();
     }
 
     /// Stops the pool: the jobs already queued run, then every thread ends and is joined
@@ -189,21 +206,22 @@ impl ThreadPool {
     /// its pool runs the calls its threads make into it, instead of deadlocking.
     pub(crate) fn stop_serving(&self, serve: &mut dyn FnMut()) {
         let own = self.is_current();
-        let mut state = self.shared.lock();
+        let mut state = self.owner.shared.lock();
         state.stopping = true;
-        self.shared.work.notify_all();
+        self.owner.shared.work.notify_all();
         loop {
             if state.help_wanted {
                 state.help_wanted = false;
                 drop(state);
                 serve();
-                state = self.shared.lock();
+                state = self.owner.shared.lock();
                 continue;
             }
             if state.threads <= usize::from(own) {
                 break;
             }
             state = self
+                .owner
                 .shared
                 .changed
                 .wait(state)
@@ -213,7 +231,7 @@ impl ThreadPool {
         let dropped = std::mem::take(&mut state.jobs);
         drop(state);
         if !dropped.is_empty() {
-            tracing::warn!(jobs = dropped.len(), pool = %self.shared.name, "jobs dropped: no thread ran them");
+            tracing::warn!(jobs = dropped.len(), pool = %self.owner.shared.name, "jobs dropped: no thread ran them");
         }
         let me = std::thread::current().id();
         for handle in handles {
@@ -234,7 +252,7 @@ impl ThreadPool {
     }
 
     fn is_current(&self) -> bool {
-        CURRENT.with(|current| Weak::ptr_eq(&current.borrow(), &Arc::downgrade(&self.shared)))
+        CURRENT.with(|current| Weak::ptr_eq(&current.borrow(), &Arc::downgrade(&self.owner.shared)))
     }
 }
 
@@ -302,9 +320,9 @@ impl Shared {
 
 impl std::fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.shared.lock();
+        let state = self.owner.shared.lock();
         f.debug_struct("ThreadPool")
-            .field("name", &self.shared.name)
+            .field("name", &self.owner.shared.name)
             .field("threads", &state.threads)
             .field("max", &state.max)
             .field("queued", &state.jobs.len())

@@ -300,3 +300,25 @@ fn a_pool_thread_blocking_on_the_loop_during_shutdown_is_served() {
     reactor.run().unwrap();
     assert_eq!(rx.recv().unwrap(), Ok(9));
 }
+
+#[test]
+fn dropping_the_last_handle_lets_the_threads_end() {
+    let pool = ThreadPool::new("torsion-test", 2);
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..2 {
+        let tx = tx.clone();
+        pool.call_in_thread(move || tx.send(thread_id()).unwrap())
+            .unwrap();
+    }
+    let tids: Vec<_> = rx.iter().take(2).collect();
+    drop(pool);
+    // Nothing joins them: wait (polling, with a generous guard) for the OS to see them go.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tids.iter().any(|tid| thread_alive(*tid)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "idle threads outlived their pool"
+        );
+        std::thread::yield_now();
+    }
+}
