@@ -322,3 +322,24 @@ fn dropping_the_last_handle_lets_the_threads_end() {
         std::thread::yield_now();
     }
 }
+
+#[test]
+fn with_an_idle_timeout_idle_threads_end_and_new_work_starts_one_again() {
+    let pool = ThreadPool::new("torsion-test", 2).with_idle_timeout(Duration::from_millis(5));
+    let (tx, rx) = mpsc::channel();
+    let sender = tx.clone();
+    pool.call_in_thread(move || sender.send(1).unwrap())
+        .unwrap();
+    assert_eq!(rx.recv().unwrap(), 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pool.size() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle thread never ended"
+        );
+        std::thread::yield_now();
+    }
+    pool.call_in_thread(move || tx.send(2).unwrap()).unwrap();
+    assert_eq!(rx.recv().unwrap(), 2);
+    pool.stop();
+}
