@@ -162,6 +162,45 @@ fn pipes_carry_data_both_ways_and_end_of_input_closes_after_the_flush() {
     assert_eq!(*seen.events.borrow(), ["eof", "lost ConnectionDone"]);
 }
 
+/// Writes `size` bytes at once, then asks to close.
+struct WriteAndClose {
+    reactor: Reactor,
+    size: usize,
+}
+
+impl Protocol for WriteAndClose {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        cx.transport().write(vec![b'w'; self.size]);
+        cx.transport().lose_connection();
+    }
+
+    fn connection_lost(&mut self, _cx: &mut Cx<Self>, _reason: &Failure) {
+        self.reactor.stop();
+    }
+}
+
+#[test]
+fn lose_connection_flushes_standard_output_first() {
+    let reactor = quiet_reactor();
+    let (in_read, _in_write) = pipe();
+    let (out_read, out_write) = pipe();
+    // Far more than a pipe holds: most of it waits in the write buffer at the close.
+    let size = 4 << 20;
+    let reader = std::thread::spawn(move || read_to_end(out_read).len());
+    let protocol = WriteAndClose {
+        reactor: reactor.clone(),
+        size,
+    };
+    StandardIO::with_descriptors(&reactor, protocol, in_read.as_fd(), out_write.as_fd()).unwrap();
+    drop(out_write);
+    reactor.run().unwrap();
+    assert_eq!(
+        reader.join().unwrap(),
+        size,
+        "every byte reached the reader"
+    );
+}
+
 #[test]
 fn a_half_closing_protocol_writes_after_the_end_of_input() {
     let reactor = quiet_reactor();
