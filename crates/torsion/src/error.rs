@@ -565,6 +565,9 @@ pub use crate::process::{
     ProcessDone, ProcessExitedAlready, ProcessKilledWithOutput, ProcessSpawnFailed,
     ProcessTerminated, ProcessWroteToStderr, SpawnStage,
 };
+pub use crate::threads::{
+    CalledFromReactorThread, FailedOnReactorThread, NoResult, ThreadPoolStopped,
+};
 
 #[cfg(test)]
 mod tests {

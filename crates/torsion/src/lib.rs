@@ -46,9 +46,11 @@ mod reactor_api;
 pub mod reconnect;
 pub mod resolver;
 mod slab;
+pub mod stdio;
 mod stream;
 mod tcp;
 pub mod testing;
+pub mod threads;
 mod time;
 mod transport;
 

@@ -46,6 +46,7 @@ pub(crate) struct ReactorCore {
     pub(crate) running: Cell<bool>,
     pub(crate) stop_requested: Cell<bool>,
     pub(crate) install_signal_handlers: Cell<bool>,
+    pub(crate) threads: crate::threads::ReactorThreads,
 }
 
 impl ReactorCore {
@@ -79,6 +80,7 @@ impl ReactorCore {
             running: Cell::new(false),
             stop_requested: Cell::new(false),
             install_signal_handlers: Cell::new(true),
+            threads: crate::threads::ReactorThreads::default(),
         })
     }
 

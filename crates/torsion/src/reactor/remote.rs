@@ -8,6 +8,8 @@ use crate::slab::Key;
 
 pub(crate) enum RemoteCall {
     Call(Box<dyn FnOnce() + Send>),
+    /// A call that needs the reactor (the thread pool's results and blocking calls).
+    OnReactor(Box<dyn FnOnce(&crate::Reactor) + Send>),
     Lookup(Key, io::Result<Vec<SocketAddr>>),
     Stop,
 }
@@ -15,6 +17,8 @@ pub(crate) enum RemoteCall {
 pub(crate) struct Remote {
     queue: Mutex<Vec<RemoteCall>>,
     waker: mio::Waker,
+    /// The reactor's thread: the one that made it (a reactor never moves).
+    owner: std::thread::ThreadId,
 }
 
 impl Remote {
@@ -22,7 +26,13 @@ impl Remote {
         Remote {
             queue: Mutex::new(Vec::new()),
             waker,
+            owner: std::thread::current().id(),
         }
+    }
+
+    /// Whether the calling thread is the reactor's own.
+    pub(crate) fn on_owner_thread(&self) -> bool {
+        std::thread::current().id() == self.owner
     }
 
     pub(crate) fn send(&self, call: RemoteCall) {

@@ -160,11 +160,17 @@ impl Reactor {
         }
     }
 
-    fn run_remote_calls(&self) {
+    pub(crate) fn run_remote_calls(&self) {
         for call in self.core.remote.drain() {
             match call {
                 RemoteCall::Call(f) => {
                     if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+                        let failure = Failure::from_panic("call_from_thread", payload);
+                        tracing::error!(%failure, "a call from another thread panicked");
+                    }
+                }
+                RemoteCall::OnReactor(f) => {
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(self))) {
                         let failure = Failure::from_panic("call_from_thread", payload);
                         tracing::error!(%failure, "a call from another thread panicked");
                     }

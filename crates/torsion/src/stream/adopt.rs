@@ -52,11 +52,21 @@ impl Reactor {
         write: Option<OwnedFd>,
         protocol: P,
     ) -> Result<Transport, Failure> {
-        set_nonblocking(&read)?;
-        if let Some(write) = &write {
-            set_nonblocking(write)?;
+        self.adopt_pair(FdPair::new(read, write), protocol)
+    }
+
+    /// [`adopt_stream`](Reactor::adopt_stream) over a pair built by the caller (one that
+    /// carries something to drop at the close).
+    pub(crate) fn adopt_pair<P: Protocol>(
+        &self,
+        pair: FdPair,
+        protocol: P,
+    ) -> Result<Transport, Failure> {
+        set_nonblocking(pair.read_fd())?;
+        if pair.write_fd() != pair.read_fd() {
+            set_nonblocking(pair.write_fd())?;
         }
-        let mut source = Box::new(FdPair::new(read, write));
+        let mut source = Box::new(pair);
         let key = self.core.streams.next_key();
         let polled = source.register(self.core.io.registry(), token::stream(key))?;
         let cell = self.core.streams.insert(
@@ -85,10 +95,8 @@ impl Reactor {
     }
 }
 
-fn set_nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let fd = fd.as_raw_fd();
-    // SAFETY: `fd` is an open descriptor owned by the caller; F_GETFL/F_SETFL only change
+fn set_nonblocking(fd: std::os::fd::RawFd) -> std::io::Result<()> {
+    // SAFETY: `fd` is an open descriptor owned by the pair being adopted; F_GETFL/F_SETFL only change
     // its status flags.
     unsafe {
         let status = libc::fcntl(fd, libc::F_GETFL);

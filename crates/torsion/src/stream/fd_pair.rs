@@ -20,6 +20,9 @@ pub(crate) struct FdPair {
     /// Whether `write` was given (and so is a descriptor of its own).
     split: bool,
     write_polled: bool,
+    /// Dropped when the stream closes (or is dropped), after its descriptors stop being
+    /// polled: what must be undone then, such as [`crate::stdio`]'s mode restore.
+    on_close: Option<Box<dyn Any>>,
 }
 
 impl FdPair {
@@ -31,7 +34,14 @@ impl FdPair {
             write,
             split,
             write_polled: false,
+            on_close: None,
         }
+    }
+
+    /// Keeps `guard` until the stream closes, then drops it (before the descriptors close).
+    pub(crate) fn drop_on_close(mut self, guard: Box<dyn Any>) -> FdPair {
+        self.on_close = Some(guard);
+        self
     }
 }
 
@@ -129,7 +139,9 @@ impl StreamSource for FdPair {
         Ok(())
     }
 
-    fn close(self: Box<Self>, _reset: bool) {}
+    fn close(mut self: Box<Self>, _reset: bool) {
+        drop(self.on_close.take());
+    }
 
     fn as_any(&self) -> &dyn Any {
         self

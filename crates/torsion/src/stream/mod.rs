@@ -61,6 +61,7 @@ mod table;
 mod write_buffer;
 
 pub(crate) use conn::{Opener, StreamCell, StreamConn};
+pub(crate) use fd_pair::FdPair;
 pub(crate) use handle::StreamHandle;
 pub(crate) use source::{Polled, StreamSource};
 pub(crate) use table::Streams;
