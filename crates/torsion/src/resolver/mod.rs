@@ -40,7 +40,6 @@
 //! # Ok::<(), torsion::Failure>(())
 //! ```
 
-mod pool;
 mod system;
 
 pub use system::SystemResolver;

@@ -5,16 +5,23 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
+use std::time::Duration;
 
-use super::pool::{Pool, MAX_THREADS};
 use super::{literal, HostnameResolver};
 use crate::defer::Deferred;
 use crate::error::DnsLookupError;
 use crate::reactor::{ReactorCore, RemoteCall};
+use crate::threads::ThreadPool;
 use crate::{Failure, Reactor};
 
+/// The most lookups that run at once in the process (Twisted's thread pool runs at most
+/// 10; lookups are all this one does).
+const MAX_THREADS: usize = 4;
+/// How long an idle lookup thread waits for work before it ends.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The pool every reactor's system resolver shares.
-static POOL: OnceLock<Pool> = OnceLock::new();
+static POOL: OnceLock<ThreadPool> = OnceLock::new();
 
 /// Resolves names with the system's resolver (`getaddrinfo`: `/etc/hosts`, then DNS as
 /// the system is set up), off the loop: lookups run on a pool of at most four threads
@@ -86,17 +93,19 @@ impl HostnameResolver for SystemResolver {
         key_cell.set(Some(key));
         let remote = core.remote.clone();
         let name = host.to_string();
-        let pool = POOL.get_or_init(|| Pool::new(MAX_THREADS));
-        let submitted = pool.submit(Box::new(move || {
+        let pool = POOL.get_or_init(|| {
+            ThreadPool::new("torsion-resolver", MAX_THREADS).with_idle_timeout(IDLE_TIMEOUT)
+        });
+        let submitted = pool.call_in_thread(move || {
             let result = (name.as_str(), port)
                 .to_socket_addrs()
                 .map(Iterator::collect);
             remote.send(RemoteCall::Lookup(key, result));
-        }));
-        if let Err(err) = submitted {
+        });
+        if let Err(failure) = submitted {
             drop(core.lookups.borrow_mut().remove(key));
             key_cell.set(None);
-            let _ = d.errback(lookup_failed(host, err));
+            let _ = d.errback(lookup_failed(host, failure.get_error_message()));
         }
         d
     }
