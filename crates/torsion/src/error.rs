@@ -751,3 +751,5 @@ mod tests {
         );
     }
 }
+
+pub use crate::udp::{DatagramPortError, MessageLengthError, MulticastJoinError};

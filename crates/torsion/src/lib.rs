@@ -50,6 +50,7 @@ mod tcp;
 pub mod testing;
 mod time;
 mod transport;
+mod udp;
 
 pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
@@ -65,3 +66,4 @@ pub use reconnect::{ClientService, ReconnectingClientFactory};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::{Transport, TransportBackend};
+pub use udp::{DatagramCx, DatagramProtocol, DatagramTransport, UdpOptions, DEFAULT_MAX_PACKET_SIZE};

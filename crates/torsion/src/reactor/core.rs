@@ -18,6 +18,7 @@ use crate::defer::executor::{self, Executor};
 use crate::slab::Slab;
 use crate::stream::Streams;
 use crate::tcp::Listeners;
+use crate::udp::Datagrams;
 
 pub(crate) type LookupDone = Box<dyn FnOnce(io::Result<Vec<SocketAddr>>)>;
 
@@ -29,6 +30,7 @@ pub(crate) struct ReactorCore {
     pub(crate) timers: TimerDriver,
     pub(crate) streams: Streams,
     pub(crate) listeners: Listeners,
+    pub(crate) datagrams: Datagrams,
     pub(crate) fds: RefCell<FdSet>,
     pub(crate) remote: Arc<Remote>,
     /// The thread's tasks, run on every pass.
@@ -61,6 +63,7 @@ impl ReactorCore {
             timers,
             streams: Streams::new(),
             listeners: Listeners::default(),
+            datagrams: Datagrams::default(),
             fds: RefCell::default(),
             remote,
             tasks,
@@ -77,6 +80,7 @@ impl ReactorCore {
     pub(crate) fn has_queued_work(&self) -> bool {
         self.streams.has_queued_work()
             || self.listeners.has_queued_work()
+            || self.datagrams.has_queued_work()
             || self.tasks.has_work()
             || self.stop_requested.get()
     }

@@ -100,6 +100,9 @@ impl Reactor {
         for key in self.core.listeners.keys() {
             self.stop_listener(key, true);
         }
+        for key in self.core.datagrams.keys() {
+            self.stop_datagram_port(key, true);
+        }
         for key in self.core.streams.keys() {
             self.close_stream(key, Failure::new(ConnectionLost { os_error: None }));
         }
@@ -110,6 +113,7 @@ impl Reactor {
         self.core.tasks.run_ready();
         self.read_resumed();
         self.accept_again();
+        self.read_datagrams_again();
         self.flush_dirty();
     }
 
@@ -130,6 +134,7 @@ impl Reactor {
                 Source::Stream(key) => self.stream_ready(key, event, &mut buf),
                 Source::Listener(key) => self.accept_ready(key),
                 Source::Fd(key) => self.fd_ready(key, event),
+                Source::Datagram(key) => self.datagram_ready(key),
                 Source::Waker => self.run_remote_calls(),
                 Source::Signal => self.signal_ready(),
                 Source::Timer => core.timers.expired(),
@@ -138,6 +143,7 @@ impl Reactor {
         drop((events, buf));
         self.read_resumed();
         self.accept_again();
+        self.read_datagrams_again();
         core.timers.run_due();
         if core.tasks.has_work() {
             core.tasks.start_pass();
