@@ -125,6 +125,8 @@ impl Reactor {
         } else {
             core.timers.poll_timeout()
         };
+        // Datagram ports cut short on the last pass, before this pass's events.
+        self.read_datagrams_again();
         core.io.poll(timeout)?;
         let events = core.io.events();
         // Held for the whole pass: only stream reads use it, and they never nest.
@@ -143,7 +145,6 @@ impl Reactor {
         drop((events, buf));
         self.read_resumed();
         self.accept_again();
-        self.read_datagrams_again();
         core.timers.run_due();
         if core.tasks.has_work() {
             core.tasks.start_pass();

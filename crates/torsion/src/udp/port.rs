@@ -26,7 +26,7 @@ use crate::{Address, Reactor};
 /// Datagrams read per readiness event before the other connections get their turn (a
 /// flooded port must not starve them); the rest are read on the next pass. The TCP
 /// listener caps its accepts the same way.
-pub(crate) const MAX_DATAGRAMS_PER_EVENT: usize = 256;
+pub(crate) const MAX_DATAGRAMS_PER_EVENT: usize = 128;
 
 struct Port {
     state: Rc<PortState>,
