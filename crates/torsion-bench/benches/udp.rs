@@ -190,10 +190,7 @@ fn client() -> UdpSocket {
 
 fn bench_udp_echo(c: &mut Criterion) {
     let socket = client();
-    let servers = [
-        ("torsion", torsion_server()),
-        ("tokio", tokio_server()),
-    ];
+    let servers = [("torsion", torsion_server()), ("tokio", tokio_server())];
     for window in WINDOWS {
         let mut group = c.benchmark_group(format!("udp_echo_{window}"));
         group.throughput(Throughput::Elements(1));

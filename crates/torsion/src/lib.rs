@@ -66,4 +66,6 @@ pub use reconnect::{ClientService, ReconnectingClientFactory};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::{Transport, TransportBackend};
-pub use udp::{DatagramCx, DatagramProtocol, DatagramTransport, UdpOptions, DEFAULT_MAX_PACKET_SIZE};
+pub use udp::{
+    DatagramCx, DatagramProtocol, DatagramTransport, UdpOptions, DEFAULT_MAX_PACKET_SIZE,
+};

@@ -15,7 +15,9 @@ fn udp_echo_sends_each_datagram_back_to_its_sender() {
     socket.set_read_timeout(Some(TIMEOUT)).unwrap();
     let mut buf = [0u8; 2048];
     for word in ["first", "second", &"x".repeat(1400)] {
-        socket.send_to(word.as_bytes(), ("127.0.0.1", port)).unwrap();
+        socket
+            .send_to(word.as_bytes(), ("127.0.0.1", port))
+            .unwrap();
         let (n, from) = socket.recv_from(&mut buf).expect("an echo");
         assert_eq!(&buf[..n], word.as_bytes());
         assert_eq!(from.port(), port);
@@ -30,7 +32,10 @@ fn udp_echo_reports_a_port_it_cannot_bind_and_exits_non_zero() {
     let (status, _) = program.wait_for_exit(TIMEOUT);
     assert!(!status.success());
     let stderr = program.stderr_lines().join("\n");
-    assert!(stderr.contains("udp_echo: Couldn't listen on 127.0.0.1"), "{stderr}");
+    assert!(
+        stderr.contains("udp_echo: Couldn't listen on 127.0.0.1"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -45,7 +50,10 @@ fn multicast_demo_members_hear_each_other_and_exit_zero() {
     };
     assert!(heard("A", "hello from B"), "{lines:?}");
     assert!(heard("B", "hello from A"), "{lines:?}");
-    assert_eq!(lines.last().map(String::as_str), Some("both members heard each other"));
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("both members heard each other")
+    );
 }
 
 #[test]
@@ -54,5 +62,8 @@ fn multicast_demo_says_why_when_the_group_is_not_one() {
     let (status, _) = program.wait_for_exit(TIMEOUT);
     assert!(!status.success());
     let stderr = program.stderr_lines().join("\n");
-    assert!(stderr.contains("multicast_demo: Couldn't join multicast group 127.0.0.1"), "{stderr}");
+    assert!(
+        stderr.contains("multicast_demo: Couldn't join multicast group 127.0.0.1"),
+        "{stderr}"
+    );
 }

@@ -36,9 +36,15 @@ impl DatagramProtocol for Counter {
     }
 }
 
-fn counting_port(
-    reactor: &torsion::Reactor,
-) -> (torsion::DatagramTransport, Rc<Cell<usize>>, Rc<Cell<Option<usize>>>) {
+/// A port counting what it hears: its transport, the count, and the count when the loop
+/// first ran its timers after the first datagram.
+type Counting = (
+    torsion::DatagramTransport,
+    Rc<Cell<usize>>,
+    Rc<Cell<Option<usize>>>,
+);
+
+fn counting_port(reactor: &torsion::Reactor) -> Counting {
     let count = Rc::new(Cell::new(0));
     let at_first_timer = Rc::new(Cell::new(None));
     let counter = Counter {
@@ -63,7 +69,11 @@ fn datagrams_waiting_together_are_read_in_one_event() {
     }
     let c = count.clone();
     run_until(&reactor, move || c.get() == 100);
-    assert_eq!(at_first_timer.get(), Some(100), "all read before the loop's timers ran");
+    assert_eq!(
+        at_first_timer.get(),
+        Some(100),
+        "all read before the loop's timers ran"
+    );
 }
 
 #[test]
@@ -76,7 +86,11 @@ fn a_port_reads_its_fair_share_per_event_and_the_rest_next_pass() {
     }
     let c = count.clone();
     run_until(&reactor, move || c.get() == 200);
-    assert_eq!(at_first_timer.get(), Some(FAIR_SHARE), "cut at the fair share");
+    assert_eq!(
+        at_first_timer.get(),
+        Some(FAIR_SHARE),
+        "cut at the fair share"
+    );
 }
 
 struct TcpEcho;

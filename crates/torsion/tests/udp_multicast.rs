@@ -45,7 +45,9 @@ fn two_members_of_a_group_hear_each_other() {
     a.write(b"from a", group_of(&a)).unwrap();
     b.write(b"from b", group_of(&b)).unwrap();
     let (al, bl) = (a_log.clone(), b_log.clone());
-    run_until(&reactor, move || datagrams(&al).len() == 2 && datagrams(&bl).len() == 2);
+    run_until(&reactor, move || {
+        datagrams(&al).len() == 2 && datagrams(&bl).len() == 2
+    });
     for log in [a_log, b_log] {
         assert_eq!(datagrams(&log), [b"from a".to_vec(), b"from b".to_vec()]);
     }
@@ -71,7 +73,9 @@ fn a_member_that_left_the_group_hears_no_more_of_it() {
     let (recorder, _) = Recorder::new();
     let sender = reactor.listen_udp(0, recorder).unwrap();
     sender.set_outgoing_interface("127.0.0.1").unwrap();
-    sender.write(b"before leave", in_group(LEAVE_GROUP, &b)).unwrap();
+    sender
+        .write(b"before leave", in_group(LEAVE_GROUP, &b))
+        .unwrap();
     // Once b has heard the group: b leaves, then the group datagram and a unicast marker
     // go out; once b has the marker, b would have had the group datagram too.
     let (bl, left) = (b_log.clone(), std::cell::Cell::new(false));
@@ -79,15 +83,23 @@ fn a_member_that_left_the_group_hears_no_more_of_it() {
         if !left.get() && !datagrams(&bl).is_empty() {
             left.set(true);
             b.leave_group(LEAVE_GROUP, "127.0.0.1").unwrap();
-            assert!(b.leave_group(LEAVE_GROUP, "127.0.0.1").is_err(), "not a member any more");
-            sender.write(b"after leave", in_group(LEAVE_GROUP, &b)).unwrap();
+            assert!(
+                b.leave_group(LEAVE_GROUP, "127.0.0.1").is_err(),
+                "not a member any more"
+            );
+            sender
+                .write(b"after leave", in_group(LEAVE_GROUP, &b))
+                .unwrap();
             let port = b.get_host().port().unwrap();
             let b_unicast = Address::Udp(format!("127.0.0.1:{port}").parse().unwrap());
             sender.write(b"marker", b_unicast).unwrap();
         }
         datagrams(&bl).contains(&b"marker".to_vec())
     });
-    assert_eq!(datagrams(&b_log), [b"before leave".to_vec(), b"marker".to_vec()]);
+    assert_eq!(
+        datagrams(&b_log),
+        [b"before leave".to_vec(), b"marker".to_vec()]
+    );
 }
 
 #[test]

@@ -25,7 +25,11 @@ fn echoes_each_datagram_to_its_sender() {
     let reactor = reactor();
     let (echo, log) = Recorder::echo();
     let port = reactor.listen_udp_with(0, echo, loopback()).unwrap();
-    assert_eq!(*log.borrow(), [Heard::Started], "start_protocol ran inside listen");
+    assert_eq!(
+        *log.borrow(),
+        [Heard::Started],
+        "start_protocol ran inside listen"
+    );
     let to = addr_of(&port);
     let client = util::thread(move || {
         let socket = peer("127.0.0.1");
@@ -45,7 +49,11 @@ fn echoes_each_datagram_to_its_sender() {
         log.borrow()[1],
         Heard::Datagram(b"alpha".to_vec(), Address::Udp(client_addr))
     );
-    assert_eq!(*log.borrow().last().unwrap(), Heard::Stopped, "shutdown stops the port");
+    assert_eq!(
+        *log.borrow().last().unwrap(),
+        Heard::Stopped,
+        "shutdown stops the port"
+    );
 }
 
 #[test]
@@ -77,7 +85,11 @@ fn stop_listening_fires_its_deferred_after_stop_protocol_and_frees_the_port() {
     let fired = Rc::new(Cell::new(false));
     let (f, l) = (fired.clone(), log.clone());
     port.stop_listening().add_callback(move |()| {
-        assert_eq!(l.borrow().last(), Some(&Heard::Stopped), "stop_protocol first");
+        assert_eq!(
+            l.borrow().last(),
+            Some(&Heard::Stopped),
+            "stop_protocol first"
+        );
         f.set(true);
         Ok(())
     });
@@ -87,7 +99,10 @@ fn stop_listening_fires_its_deferred_after_stop_protocol_and_frees_the_port() {
     let f = fired.clone();
     run_until(&reactor, move || f.get());
     assert_eq!(*log.borrow(), [Heard::Started, Heard::Stopped]);
-    assert!(port.stop_listening().called(), "stopping twice gives a fired Deferred");
+    assert!(
+        port.stop_listening().called(),
+        "stopping twice gives a fired Deferred"
+    );
     let err = port.write(b"late", Address::Udp(addr)).unwrap_err();
     assert!(err.check::<DatagramPortError>());
 }
@@ -163,9 +178,16 @@ fn a_panicking_datagram_received_loses_only_that_datagram() {
     let logs = Captured::default();
     logs.during(|| run_until_finished(&reactor, &client));
     let (first, second) = client.join();
-    assert_eq!((first.as_slice(), second.as_slice()), (&b"before"[..], &b"after"[..]));
+    assert_eq!(
+        (first.as_slice(), second.as_slice()),
+        (&b"before"[..], &b"after"[..])
+    );
     assert_eq!(datagrams(&log), [b"before".to_vec(), b"after".to_vec()]);
-    assert!(logs.text().contains("this datagram is poison"), "{}", logs.text());
+    assert!(
+        logs.text().contains("this datagram is poison"),
+        "{}",
+        logs.text()
+    );
 }
 
 #[test]
@@ -216,5 +238,9 @@ fn timers_of_a_stopped_port_never_fire() {
         .unwrap();
     util::run_span(&reactor, Duration::from_millis(50));
     assert!(!port.listening());
-    assert_eq!(ticks.get(), 1, "the timer set before the stop is cancelled by it");
+    assert_eq!(
+        ticks.get(),
+        1,
+        "the timer set before the stop is cancelled by it"
+    );
 }

@@ -40,7 +40,10 @@ fn a_path_port_echoes_and_removes_its_file_when_it_stops() {
     let port = reactor
         .listen_unix_datagram(UnixAddress::Path(path.clone()), echo, 8192, 0o600)
         .unwrap();
-    assert_eq!(port.get_host(), Address::Unix(UnixAddress::Path(path.clone())));
+    assert_eq!(
+        port.get_host(),
+        Address::Unix(UnixAddress::Path(path.clone()))
+    );
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let client_path = dir.0.join("client.sock");
@@ -50,7 +53,10 @@ fn a_path_port_echoes_and_removes_its_file_when_it_stops() {
     run_until(&reactor, move || !datagrams(&l).is_empty());
     assert_eq!(
         log.borrow()[1],
-        Heard::Datagram(b"over a path".to_vec(), Address::Unix(UnixAddress::Path(client_path)))
+        Heard::Datagram(
+            b"over a path".to_vec(),
+            Address::Unix(UnixAddress::Path(client_path))
+        )
     );
     let mut buf = [0; 64];
     let n = client.recv(&mut buf).unwrap();
@@ -98,7 +104,13 @@ fn connecting_to_nothing_fails_and_binding_a_taken_path_fails() {
     let reactor = reactor();
     let (recorder, _) = Recorder::new();
     let err = reactor
-        .connect_unix_datagram(UnixAddress::Path(dir.0.join("nobody")), recorder, 8192, 0o666, None)
+        .connect_unix_datagram(
+            UnixAddress::Path(dir.0.join("nobody")),
+            recorder,
+            8192,
+            0o666,
+            None,
+        )
         .unwrap_err();
     assert!(err.check::<ConnectError>(), "{err}");
     let taken = dir.0.join("taken.sock");
@@ -107,5 +119,8 @@ fn connecting_to_nothing_fails_and_binding_a_taken_path_fails() {
     assert!(reactor
         .listen_unix_datagram(UnixAddress::Path(taken.clone()), recorder, 8192, 0o666)
         .is_err());
-    assert!(taken.exists(), "a failed listen leaves another's file alone");
+    assert!(
+        taken.exists(),
+        "a failed listen leaves another's file alone"
+    );
 }

@@ -172,7 +172,9 @@ mod tests {
     #[test]
     fn a_datagram_longer_than_a_slot_keeps_its_real_length() {
         let (reader, writer) = pair();
-        writer.send_to(&[7u8; 50], reader.local_addr().unwrap()).unwrap();
+        writer
+            .send_to(&[7u8; 50], reader.local_addr().unwrap())
+            .unwrap();
         let mut batch = Batch::new(10);
         let n = loop {
             match batch.receive(reader.as_raw_fd()) {

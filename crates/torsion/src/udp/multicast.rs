@@ -95,6 +95,26 @@ impl DatagramTransport {
     /// [`InvalidAddress`] if `group` or `interface` cannot be parsed;
     /// [`MulticastJoinError`] if the kernel refuses (not a multicast address, no such
     /// interface).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Address, DatagramCx, DatagramProtocol, Reactor};
+    ///
+    /// struct Quiet;
+    /// impl DatagramProtocol for Quiet {
+    ///     fn datagram_received(&mut self, _: &mut DatagramCx<Self>, _: &[u8], _: Address) {}
+    /// }
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let port = reactor.listen_multicast(0, Quiet, true)?;
+    /// port.join_group("228.0.0.5", "127.0.0.1")?;
+    /// port.set_ttl(2)?;
+    /// assert_eq!(port.get_ttl(), 2);
+    /// port.leave_group("228.0.0.5", "127.0.0.1")?;
+    /// assert!(port.join_group("10.0.0.1", "").is_err(), "not a multicast address");
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
     pub fn join_group(&self, group: &str, interface: &str) -> Result<(), Failure> {
         self.membership(group, interface, true)
     }

@@ -222,3 +222,93 @@ pub(crate) fn call_protocol(
         tracing::error!(%failure, "datagram protocol callback panicked");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use socket2::{Domain, Socket, Type};
+
+    use super::*;
+    use crate::slab::Key;
+    use crate::time::Clock;
+    use crate::udp::sockaddr::to_address;
+    use crate::udp::transport::PortState;
+
+    /// A transport over a real, unpolled socket: timers need no reactor.
+    fn transport() -> DatagramTransport {
+        let socket = Socket::new(Domain::IPV4, Type::DGRAM, None).unwrap();
+        socket
+            .bind(
+                &"127.0.0.1:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+        let host = to_address(&socket.local_addr().unwrap());
+        let key = Key {
+            index: 0,
+            generation: 0,
+        };
+        let state = PortState::new(Weak::new(), key, socket, host, None, None);
+        DatagramTransport::new(Rc::new(state))
+    }
+
+    /// Adds 1 after a second and 100 after five; panics after two when `panicky`.
+    struct Ticks {
+        total: Rc<Cell<u32>>,
+        panicky: bool,
+    }
+
+    impl DatagramProtocol for Ticks {
+        fn start_protocol(&mut self, cx: &mut DatagramCx<Self>) {
+            cx.call_later(Duration::from_secs(1), |me, _| {
+                me.total.set(me.total.get() + 1)
+            });
+            if self.panicky {
+                cx.call_later(Duration::from_secs(2), |_, _| panic!("timer bug"));
+            }
+            cx.call_later(Duration::from_secs(5), |me, _| {
+                me.total.set(me.total.get() + 100)
+            });
+        }
+
+        fn datagram_received(&mut self, _: &mut DatagramCx<Self>, _: &[u8], _: Address) {}
+    }
+
+    fn started(clock: &Clock, panicky: bool) -> (SharedProtocol, Rc<Cell<u32>>) {
+        let total = Rc::new(Cell::new(0));
+        let ticks = Ticks {
+            total: total.clone(),
+            panicky,
+        };
+        let protocol = bind(ticks, transport(), clock.scheduler());
+        call_protocol(&protocol, "start_protocol", |p| p.start());
+        (protocol, total)
+    }
+
+    #[test]
+    fn timers_call_back_into_the_protocol_and_die_with_the_port() {
+        let clock = Clock::new();
+        let (protocol, total) = started(&clock, false);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(total.get(), 1);
+        call_protocol(&protocol, "stop_protocol", |p| p.stop());
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(
+            total.get(),
+            1,
+            "the five-second timer was cancelled by the stop"
+        );
+        assert!(clock.get_delayed_calls().is_empty());
+    }
+
+    #[test]
+    fn a_panicking_timer_loses_only_itself() {
+        let clock = Clock::new();
+        let (_protocol, total) = started(&clock, true);
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(total.get(), 101, "the other timers ran");
+    }
+}

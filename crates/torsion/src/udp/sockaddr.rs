@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn ip_addresses_are_udp_and_pipes_are_refused() {
         let ip: std::net::SocketAddr = "[::1]:53".parse().unwrap();
-        assert_eq!(to_address(&to_sockaddr(&Address::Udp(ip)).unwrap()), Address::Udp(ip));
+        assert_eq!(
+            to_address(&to_sockaddr(&Address::Udp(ip)).unwrap()),
+            Address::Udp(ip)
+        );
         assert!(to_sockaddr(&Address::Pipe).is_err());
     }
 }

@@ -189,9 +189,9 @@ impl DatagramTransport {
                 .and_then(io::Error::raw_os_error);
             return match errno {
                 Some(libc::EINTR) => continue,
-                Some(libc::EMSGSIZE) => Err(Failure::new(MessageLengthError {
-                    length: data.len(),
-                })),
+                Some(libc::EMSGSIZE) => {
+                    Err(Failure::new(MessageLengthError { length: data.len() }))
+                }
                 Some(libc::ECONNREFUSED) => {
                     // An ICMP error for an earlier datagram: this one is lost too, and the
                     // protocol hears of it once its current callback is over.
@@ -216,6 +216,25 @@ impl DatagramTransport {
     /// [`InvalidAddress`] if `host` is not an IP address (no name lookups here, as in
     /// Twisted); [`DatagramPortError`] if the port is connected already or stopped; the OS
     /// error from `connect(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Address, DatagramCx, DatagramProtocol, Reactor};
+    ///
+    /// struct Quiet;
+    /// impl DatagramProtocol for Quiet {
+    ///     fn datagram_received(&mut self, _: &mut DatagramCx<Self>, _: &[u8], _: Address) {}
+    /// }
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let port = reactor.listen_udp(0, Quiet)?;
+    /// port.connect("127.0.0.1", 53)?;
+    /// assert_eq!(port.get_peer(), Some(Address::Udp("127.0.0.1:53".parse().unwrap())));
+    /// port.write(b"query", None)?;
+    /// assert!(port.connect("127.0.0.1", 54).is_err(), "a port connects once");
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
     pub fn connect(&self, host: &str, port: u16) -> Result<(), Failure> {
         let ip: IpAddr = host.parse().map_err(|_| {
             Failure::new(InvalidAddress {
@@ -260,6 +279,28 @@ impl DatagramTransport {
     /// # Cancel safety
     ///
     /// Cancelling the Deferred does not undo the stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Address, DatagramCx, DatagramProtocol, Reactor};
+    ///
+    /// struct Quiet;
+    /// impl DatagramProtocol for Quiet {
+    ///     fn datagram_received(&mut self, _: &mut DatagramCx<Self>, _: &[u8], _: Address) {}
+    /// }
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let port = reactor.listen_udp(0, Quiet)?;
+    /// let r = reactor.clone();
+    /// port.stop_listening().add_callback(move |()| {
+    ///     r.stop();
+    ///     Ok(())
+    /// });
+    /// assert!(!port.listening(), "the socket is closed at once");
+    /// reactor.run()?;
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
     pub fn stop_listening(&self) -> Deferred<()> {
         self.reactor()
             .and_then(|r| r.stop_datagram_port(self.state.key, false))
@@ -271,15 +312,30 @@ impl DatagramTransport {
     /// # Errors
     ///
     /// [`DatagramPortError`] once stopped; the OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Address, DatagramCx, DatagramProtocol, Reactor};
+    ///
+    /// struct Quiet;
+    /// impl DatagramProtocol for Quiet {
+    ///     fn datagram_received(&mut self, _: &mut DatagramCx<Self>, _: &[u8], _: Address) {}
+    /// }
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let port = reactor.listen_udp(0, Quiet)?;
+    /// port.set_broadcast_allowed(true)?;
+    /// assert!(port.get_broadcast_allowed());
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
     pub fn set_broadcast_allowed(&self, enabled: bool) -> Result<(), Failure> {
         self.state.with_socket(|s| s.set_broadcast(enabled))
     }
 
     /// Whether sending to broadcast addresses is allowed (false once stopped).
     pub fn get_broadcast_allowed(&self) -> bool {
-        self.state
-            .with_socket(Socket::broadcast)
-            .unwrap_or(false)
+        self.state.with_socket(Socket::broadcast).unwrap_or(false)
     }
 
     pub(crate) fn with_socket<T>(

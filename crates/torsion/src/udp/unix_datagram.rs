@@ -90,6 +90,25 @@ impl Reactor {
     ///
     /// [`CannotListenError`] if `bind_address` cannot be bound; [`ConnectError`] if
     /// nothing is bound at `address`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Address, DatagramCx, DatagramProtocol, Reactor, UnixAddress};
+    ///
+    /// struct Quiet;
+    /// impl DatagramProtocol for Quiet {
+    ///     fn datagram_received(&mut self, _: &mut DatagramCx<Self>, _: &[u8], _: Address) {}
+    /// }
+    ///
+    /// let reactor = Reactor::new()?;
+    /// let name = format!("torsion-doc-server-{}", std::process::id()).into_bytes();
+    /// let server = reactor.listen_unix_datagram(UnixAddress::Abstract(name.clone()), Quiet, 8192, 0o666)?;
+    /// let client = reactor.connect_unix_datagram(UnixAddress::Abstract(name), Quiet, 8192, 0o666, None)?;
+    /// client.write(b"hello", None)?;
+    /// assert_eq!(client.get_peer(), Some(server.get_host()));
+    /// # Ok::<(), torsion::Failure>(())
+    /// ```
     pub fn connect_unix_datagram<P: DatagramProtocol>(
         &self,
         address: UnixAddress,
