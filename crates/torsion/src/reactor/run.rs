@@ -121,12 +121,12 @@ impl Reactor {
     pub(crate) fn iterate(&self) -> io::Result<()> {
         let core = &self.core;
         let timeout = if core.has_queued_work() {
+            // Datagram ports cut short on the last pass, before this pass's events.
+            self.read_datagrams_again();
             Some(Duration::ZERO)
         } else {
             core.timers.poll_timeout()
         };
-        // Datagram ports cut short on the last pass, before this pass's events.
-        self.read_datagrams_again();
         core.io.poll(timeout)?;
         let events = core.io.events();
         // Held for the whole pass: only stream reads use it, and they never nest.

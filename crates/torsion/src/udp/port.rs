@@ -1,7 +1,7 @@
 //! The reactor's datagram ports: opening one on a bound socket, reading its datagrams in
 //! batches with a fair share per event, and stopping it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -39,17 +39,30 @@ struct Port {
 ///
 /// Invariants: a port is in `ports` from its opening until it stops, registered with the
 /// poller under its key's token and with its socket open; a key in `again` is read on the
-/// next pass.
+/// next pass; `queued` is true exactly when `again` is not empty (one load for the loop's
+/// every pass to test, where a reactor with no datagram port must pay next to nothing).
 #[derive(Default)]
 pub(crate) struct Datagrams {
     ports: RefCell<Slab<Rc<Port>>>,
     again: RefCell<Vec<Key>>,
+    queued: Cell<bool>,
 }
 
 impl Datagrams {
     /// Whether the next poll must not block: ports cut short after their fair share wait.
+    #[inline]
     pub(crate) fn has_queued_work(&self) -> bool {
-        !self.again.borrow().is_empty()
+        self.queued.get()
+    }
+
+    fn queue_again(&self, key: Key) {
+        self.again.borrow_mut().push(key);
+        self.queued.set(true);
+    }
+
+    fn take_again(&self) -> Vec<Key> {
+        self.queued.set(false);
+        std::mem::take(&mut *self.again.borrow_mut())
     }
 
     pub(crate) fn keys(&self) -> Vec<Key> {
@@ -121,12 +134,16 @@ impl Reactor {
     }
 
     /// Reads from the ports cut short on the last pass.
+    #[inline]
     pub(crate) fn read_datagrams_again(&self) {
-        if !self.core.datagrams.has_queued_work() {
-            return;
+        if self.core.datagrams.has_queued_work() {
+            self.read_queued_datagrams();
         }
-        let keys = std::mem::take(&mut *self.core.datagrams.again.borrow_mut());
-        for key in keys {
+    }
+
+    #[cold]
+    fn read_queued_datagrams(&self) {
+        for key in self.core.datagrams.take_again() {
             self.datagram_ready(key);
         }
     }
@@ -168,7 +185,7 @@ impl Reactor {
                 },
             }
         }
-        self.core.datagrams.again.borrow_mut().push(key);
+        self.core.datagrams.queue_again(key);
     }
 
     /// Tells the protocol of port `key` of a refusal seen while it was writing, once its
