@@ -568,6 +568,7 @@ pub use crate::process::{
 pub use crate::threads::{
     CalledFromReactorThread, FailedOnReactorThread, NoResult, ThreadPoolStopped,
 };
+pub use crate::udp::{DatagramPortError, MessageLengthError, MulticastJoinError};
 
 #[cfg(test)]
 mod tests {

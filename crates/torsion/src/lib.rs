@@ -53,6 +53,7 @@ pub mod testing;
 pub mod threads;
 mod time;
 mod transport;
+mod udp;
 
 pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
@@ -69,3 +70,6 @@ pub use reconnect::{ClientService, ReconnectingClientFactory};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::{Transport, TransportBackend};
+pub use udp::{
+    DatagramCx, DatagramProtocol, DatagramTransport, UdpOptions, DEFAULT_MAX_PACKET_SIZE,
+};

@@ -20,6 +20,7 @@ use crate::resolver::HostnameResolver;
 use crate::slab::Slab;
 use crate::stream::Streams;
 use crate::tcp::Listeners;
+use crate::udp::Datagrams;
 
 pub(crate) type LookupDone = Box<dyn FnOnce(io::Result<Vec<SocketAddr>>)>;
 
@@ -31,6 +32,7 @@ pub(crate) struct ReactorCore {
     pub(crate) timers: TimerDriver,
     pub(crate) streams: Streams,
     pub(crate) listeners: Listeners,
+    pub(crate) datagrams: Datagrams,
     pub(crate) fds: RefCell<FdSet>,
     pub(crate) remote: Arc<Remote>,
     /// The thread's tasks, run on every pass.
@@ -69,6 +71,7 @@ impl ReactorCore {
             timers,
             streams: Streams::new(),
             listeners: Listeners::default(),
+            datagrams: Datagrams::default(),
             fds: RefCell::default(),
             remote,
             tasks,
@@ -88,6 +91,7 @@ impl ReactorCore {
     pub(crate) fn has_queued_work(&self) -> bool {
         self.streams.has_queued_work()
             || self.listeners.has_queued_work()
+            || self.datagrams.has_queued_work()
             || self.tasks.has_work()
             || self.stop_requested.get()
     }

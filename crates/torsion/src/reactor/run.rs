@@ -100,6 +100,9 @@ impl Reactor {
         for key in self.core.listeners.keys() {
             self.stop_listener(key, true);
         }
+        for key in self.core.datagrams.keys() {
+            self.stop_datagram_port(key, true);
+        }
         for key in self.core.streams.keys() {
             self.close_stream(key, Failure::new(ConnectionLost { os_error: None }));
         }
@@ -110,6 +113,7 @@ impl Reactor {
         self.core.tasks.run_ready();
         self.read_resumed();
         self.accept_again();
+        self.read_datagrams_again();
         self.flush_dirty();
     }
 
@@ -117,6 +121,8 @@ impl Reactor {
     pub(crate) fn iterate(&self) -> io::Result<()> {
         let core = &self.core;
         let timeout = if core.has_queued_work() {
+            // Datagram ports cut short on the last pass, before this pass's events.
+            self.read_datagrams_again();
             Some(Duration::ZERO)
         } else {
             core.timers.poll_timeout()
@@ -130,6 +136,7 @@ impl Reactor {
                 Source::Stream(key) => self.stream_ready(key, event, &mut buf),
                 Source::Listener(key) => self.accept_ready(key),
                 Source::Fd(key) => self.fd_ready(key, event),
+                Source::Datagram(key) => self.datagram_ready(key),
                 Source::Waker => self.run_remote_calls(),
                 Source::Signal => self.signal_ready(),
                 Source::Timer => core.timers.expired(),

@@ -22,6 +22,8 @@ pub(crate) enum Source {
     Stream(Key),
     Listener(Key),
     Fd(Key),
+    /// A datagram port (UDP, UNIX datagram).
+    Datagram(Key),
     Waker,
     Signal,
     Timer,
@@ -34,6 +36,7 @@ pub(crate) const TIMER: Token = Token(usize::MAX - 2);
 const STREAM: usize = 0;
 const LISTENER: usize = 1;
 const FD: usize = 2;
+const DATAGRAM: usize = 3;
 
 fn encode(kind: usize, key: Key) -> Token {
     Token(
@@ -61,6 +64,10 @@ pub(crate) fn fd(key: Key) -> Token {
     encode(FD, key)
 }
 
+pub(crate) fn datagram(key: Key) -> Token {
+    encode(DATAGRAM, key)
+}
+
 #[inline(always)]
 pub(crate) fn source(token: Token) -> Source {
     let Token(t) = token;
@@ -69,6 +76,7 @@ pub(crate) fn source(token: Token) -> Source {
         STREAM => Source::Stream(key_of(t)),
         LISTENER => Source::Listener(key_of(t)),
         FD => Source::Fd(key_of(t)),
+        DATAGRAM => Source::Datagram(key_of(t)),
         _ => match token {
             WAKER => Source::Waker,
             SIGNAL => Source::Signal,
@@ -90,6 +98,7 @@ mod tests {
         assert_eq!(source(stream(key)), Source::Stream(key));
         assert_eq!(source(listener(key)), Source::Listener(key));
         assert_eq!(source(fd(key)), Source::Fd(key));
+        assert_eq!(source(datagram(key)), Source::Datagram(key));
         let older = Key {
             index: 7,
             generation: 3,
