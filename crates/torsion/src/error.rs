@@ -751,3 +751,4 @@ mod tests {
         );
     }
 }
+pub use crate::unix::{BadFileError, CannotListenUnixError};

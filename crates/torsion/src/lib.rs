@@ -31,11 +31,13 @@
 mod address;
 pub mod connection;
 pub mod defer;
+mod dialing;
 pub mod dispatch;
 pub mod endpoints;
 pub mod error;
 mod factory;
 mod failure;
+mod listening;
 mod producer;
 mod protocol;
 /// Ready-made protocols and protocol wrappers (Twisted's `twisted.protocols`).
@@ -50,6 +52,7 @@ mod tcp;
 pub mod testing;
 mod time;
 mod transport;
+mod unix;
 
 pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
@@ -65,3 +68,4 @@ pub use reconnect::{ClientService, ReconnectingClientFactory};
 pub use tcp::{ConnectOptions, Connector, Destination, ListenOptions, ListeningPort, SharedPort};
 pub use time::{DelayedCall, LoopingCall, ReactorTime, Scheduler};
 pub use transport::{Transport, TransportBackend};
+pub use unix::{PeerCredentials, UnixConnectOptions, UnixListenOptions, UnixListeningPort};

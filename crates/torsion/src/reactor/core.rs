@@ -15,9 +15,9 @@ use super::timer_driver::TimerDriver;
 use super::token::WAKER;
 use super::triggers::Triggers;
 use crate::defer::executor::{self, Executor};
+use crate::listening::Listeners;
 use crate::slab::Slab;
 use crate::stream::Streams;
-use crate::tcp::Listeners;
 
 pub(crate) type LookupDone = Box<dyn FnOnce(io::Result<Vec<SocketAddr>>)>;
 

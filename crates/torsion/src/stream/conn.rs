@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::rc::Rc;
 
 use super::flags;
@@ -320,6 +320,10 @@ impl StreamConn {
     #[inline(always)]
     pub(crate) fn read_into(&mut self, buf: &mut [u8]) -> ReadOutcome {
         self.set(flags::READING);
+        // One test of a kind bit the flag word already holds: only UNIX streams take it.
+        if self.flags & flags::PASSES_FDS != 0 {
+            return self.read_passing_fds(buf);
+        }
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and `read_fd` is open
         // until CLOSED (which stops every read).
         let n = unsafe { libc::read(self.read_fd, buf.as_mut_ptr().cast(), buf.len()) };
@@ -351,6 +355,85 @@ impl StreamConn {
             }
             _ => ReadOutcome::Failed(err),
         }
+    }
+
+    /// `read_into` for a kind that passes descriptors: one `recvmsg` through the source.
+    /// The kernel ends a read after bytes that carried descriptors, so a short read proves
+    /// the socket drained only when none came.
+    #[cold]
+    #[inline(never)]
+    fn read_passing_fds(&mut self, buf: &mut [u8]) -> ReadOutcome {
+        let Some(source) = self.source.as_mut() else {
+            return ReadOutcome::Nothing { retry: false };
+        };
+        match source.recv_with_fds(buf) {
+            Ok((0, _)) => ReadOutcome::Eof,
+            Ok((n, fds)) => {
+                let more = n == buf.len() || fds || self.has(flags::READ_HUP);
+                if !more {
+                    self.clear(flags::READ_READY);
+                }
+                if fds {
+                    ReadOutcome::BytesWithFds { n, more }
+                } else {
+                    ReadOutcome::Bytes { n, more }
+                }
+            }
+            Err(err) => match err.kind() {
+                io::ErrorKind::WouldBlock => {
+                    self.clear(flags::READ_READY);
+                    ReadOutcome::Nothing { retry: false }
+                }
+                io::ErrorKind::Interrupted => ReadOutcome::Nothing { retry: true },
+                _ => ReadOutcome::Failed(err),
+            },
+        }
+    }
+
+    /// The descriptors the last reads received, to hand to the protocol.
+    pub(crate) fn take_received_fds(&mut self) -> Vec<OwnedFd> {
+        self.source
+            .as_mut()
+            .map(|s| s.take_received_fds())
+            .unwrap_or_default()
+    }
+
+    /// Queues `fd` to go with the next bytes sent (the flush takes the slow path until it
+    /// went).
+    pub(crate) fn queue_fd(&mut self, fd: OwnedFd) -> io::Result<()> {
+        if self.has(flags::REFUSES_WRITES) {
+            return Err(closed());
+        }
+        self.source.as_mut().ok_or_else(closed)?.queue_fd(fd)?;
+        self.set(flags::FDS_QUEUED);
+        Ok(())
+    }
+
+    /// `write_out` with descriptors queued: `sendmsg` carries them with the first unsent
+    /// bytes, then the rest is written as usual. With nothing to send they wait (a
+    /// descriptor needs at least one byte to travel with).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn write_out_passing_fds(&mut self) -> io::Result<usize> {
+        while self.has(flags::WRITABLE) && self.has(flags::FDS_QUEUED) && self.wbuf.appended() > 0 {
+            let Some(source) = self.source.as_mut() else {
+                break;
+            };
+            match source.send_with_fds(self.wbuf.unsent()) {
+                Ok((n, still_queued)) => {
+                    if !still_queued {
+                        self.clear(flags::FDS_QUEUED);
+                    }
+                    self.wbuf.consume(n);
+                }
+                Err(err) => match err.kind() {
+                    io::ErrorKind::WouldBlock => self.clear(flags::WRITABLE),
+                    io::ErrorKind::Interrupted => {}
+                    _ => return Err(err),
+                },
+            }
+        }
+        self.write_out()
     }
 
     /// Writes as much of the buffer as the descriptor takes and returns how much is
@@ -393,6 +476,11 @@ impl StreamConn {
 pub(crate) enum ReadOutcome {
     /// `n` bytes; `more` if the descriptor may hold more.
     Bytes {
+        n: usize,
+        more: bool,
+    },
+    /// As `Bytes`, and descriptors came with them: the source holds them.
+    BytesWithFds {
         n: usize,
         more: bool,
     },

@@ -43,6 +43,12 @@ pub(crate) const READ_TO_EAGAIN: u32 = 1 << 16;
 /// Kind bit: epoll refused the read descriptor (a regular file): it is always ready, and
 /// the loop reads it from its resumed list instead of waiting for an event.
 pub(crate) const UNPOLLED: u32 = 1 << 17;
+/// Kind bit: the socket can carry descriptors (a UNIX stream): reads use `recvmsg`, so
+/// descriptors that arrive are received (and never dropped by a plain `read`).
+pub(crate) const PASSES_FDS: u32 = 1 << 18;
+/// Descriptors wait in the source's queue to go with the next bytes sent: flushes take the
+/// slow path, which writes with `sendmsg`.
+pub(crate) const FDS_QUEUED: u32 = 1 << 19;
 
 /// Any of these stops reading.
 pub(crate) const STOPS_READING: u32 = CONNECTING
@@ -61,7 +67,8 @@ pub(crate) const FLUSH_SLOW: u32 = CONNECTING
     | CLOSING
     | CLOSED
     | PRODUCER
-    | SWITCHING;
+    | SWITCHING
+    | FDS_QUEUED;
 /// Any of these refuses new writes.
 pub(crate) const REFUSES_WRITES: u32 = SHUTDOWN_REQUESTED | WRITE_SHUT | CLOSING | CLOSED;
 /// Any of these says a short read may leave data behind.

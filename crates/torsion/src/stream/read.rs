@@ -142,6 +142,7 @@ impl Reactor {
                 }
                 more
             }
+            ReadOutcome::BytesWithFds { n, more } => self.deliver_with_fds(cell, &buf[..n]) && more,
             ReadOutcome::Eof => {
                 self.read_eof(cell);
                 false
@@ -152,6 +153,25 @@ impl Reactor {
                 false
             }
         }
+    }
+
+    /// Hands the descriptors that came with a read to the protocol, then the bytes they
+    /// came with; returns whether to go on. After a panic the rest are closed (dropped).
+    #[cold]
+    #[inline(never)]
+    fn deliver_with_fds(&self, cell: &StreamCell, data: &[u8]) -> bool {
+        let fds = cell.conn().borrow_mut().take_received_fds();
+        for fd in fds {
+            if let Err(reason) = cell.with_protocol(|p| p.file_descriptor_received(fd)) {
+                self.abort_for_panic(cell.key(), reason);
+                return false;
+            }
+        }
+        if let Err(reason) = cell.with_protocol(|p| p.data_received(data)) {
+            self.abort_for_panic(cell.key(), reason);
+            return false;
+        }
+        true
     }
 
     fn read_eof(&self, cell: &StreamCell) {
