@@ -70,15 +70,7 @@ fn round(count: usize, with_bytes: bool) -> usize {
     let port = reactor
         .listen_unix(&path, move |_peer| Some(NoThanks(r.clone(), g.clone())))
         .unwrap();
-    reactor.connect_unix(
-        &path,
-        SendOnce(
-            Some(Sender {
-                count,
-                with_bytes,
-            }),
-        ),
-    );
+    reactor.connect_unix(&path, SendOnce(Some(Sender { count, with_bytes })));
     util::run(&reactor);
     port.stop_listening();
     got.get()

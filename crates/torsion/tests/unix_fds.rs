@@ -74,9 +74,7 @@ impl Protocol for Passer {
     }
 
     fn file_descriptor_received(&mut self, _cx: &mut Cx<Self>, fd: OwnedFd) {
-        self.seen
-            .borrow_mut()
-            .push(format!("fd:{}", contents(fd)));
+        self.seen.borrow_mut().push(format!("fd:{}", contents(fd)));
     }
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
@@ -102,7 +100,12 @@ impl ClientFactory for Client {
     }
 }
 
-fn passer(reactor: &Reactor, send: Vec<&'static str>, bytes: &'static [u8], expect: usize) -> (Passer, Seen) {
+fn passer(
+    reactor: &Reactor,
+    send: Vec<&'static str>,
+    bytes: &'static [u8],
+    expect: usize,
+) -> (Passer, Seen) {
     let seen = Seen::default();
     let p = Passer {
         send,
@@ -153,11 +156,7 @@ fn a_descriptor_goes_from_server_to_client_before_its_bytes() {
 
 #[test]
 fn several_descriptors_go_from_client_to_server_in_order() {
-    let (server, _) = exchange(
-        "c2s",
-        (vec![], b""),
-        (vec!["one", "two", "three"], b"abc"),
-    );
+    let (server, _) = exchange("c2s", (vec![], b""), (vec!["one", "two", "three"], b"abc"));
     assert_eq!(server, ["fd:one", "fd:two", "fd:three", "data:abc"]);
 }
 
@@ -196,7 +195,10 @@ struct TryOnTcp(Rc<RefCell<Option<io::ErrorKind>>>, Reactor);
 
 impl Protocol for TryOnTcp {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
-        let err = cx.transport().send_file_descriptor(io::stdout()).unwrap_err();
+        let err = cx
+            .transport()
+            .send_file_descriptor(io::stdout())
+            .unwrap_err();
         *self.0.borrow_mut() = Some(err.kind());
         let creds = cx.transport().get_peer_credentials().unwrap_err();
         assert_eq!(creds.kind(), io::ErrorKind::Unsupported);
