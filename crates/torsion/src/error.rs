@@ -561,6 +561,8 @@ pub(crate) fn describe(addr: Option<crate::Address>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+pub use crate::unix::{BadFileError, CannotListenUnixError};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,4 +753,3 @@ mod tests {
         );
     }
 }
-pub use crate::unix::{BadFileError, CannotListenUnixError};
