@@ -52,14 +52,34 @@ fn contents(fd: OwnedFd) -> String {
 type Seen = Rc<RefCell<Vec<String>>>;
 
 /// Sends one descriptor per text in `send` (each a file holding it), then `bytes`;
-/// records what it receives; stops the reactor once it saw `expect` bytes.
+/// records what it receives.
 struct Passer {
     send: Vec<&'static str>,
     bytes: &'static [u8],
     seen: Seen,
-    expect: usize,
-    got: usize,
-    reactor: Reactor,
+}
+
+/// How many bytes `seen` recorded.
+fn data_len(seen: &Seen) -> usize {
+    seen.borrow()
+        .iter()
+        .filter_map(|e| e.strip_prefix("data:"))
+        .map(str::len)
+        .sum()
+}
+
+/// Runs `reactor` until the server saw `at_server` bytes and the client `at_client`.
+fn run_until_both(
+    reactor: &Reactor,
+    server: &Seen,
+    at_server: usize,
+    client: &Seen,
+    at_client: usize,
+) {
+    let (s, c) = (server.clone(), client.clone());
+    util::run_until(reactor, move || {
+        data_len(&s) >= at_server && data_len(&c) >= at_client
+    });
 }
 
 impl Protocol for Passer {
@@ -78,13 +98,9 @@ impl Protocol for Passer {
     }
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
-        self.got += data.len();
         self.seen
             .borrow_mut()
             .push(format!("data:{}", String::from_utf8_lossy(data)));
-        if self.got >= self.expect {
-            self.reactor.stop();
-        }
     }
 }
 
@@ -100,20 +116,12 @@ impl ClientFactory for Client {
     }
 }
 
-fn passer(
-    reactor: &Reactor,
-    send: Vec<&'static str>,
-    bytes: &'static [u8],
-    expect: usize,
-) -> (Passer, Seen) {
+fn passer(send: Vec<&'static str>, bytes: &'static [u8]) -> (Passer, Seen) {
     let seen = Seen::default();
     let p = Passer {
         send,
         bytes,
         seen: seen.clone(),
-        expect,
-        got: 0,
-        reactor: reactor.clone(),
     };
     (p, seen)
 }
@@ -127,18 +135,24 @@ fn exchange(
     let reactor = util::reactor();
     let path = sock_path(name);
     let server_seen = Seen::default();
-    let (r, s, ss) = (reactor.clone(), server_seen.clone(), server_send.clone());
-    let expect_at_server = client_send.1.len();
+    let (s, ss) = (server_seen.clone(), server_send.clone());
     reactor
         .listen_unix(&path, move |_peer| {
-            let (mut p, _) = passer(&r, ss.0.clone(), ss.1, expect_at_server);
+            let (mut p, _) = passer(ss.0.clone(), ss.1);
             p.seen = s.clone();
             Some(p)
         })
         .unwrap();
-    let (client, client_seen) = passer(&reactor, client_send.0, client_send.1, server_send.1.len());
+    let at_server = client_send.1.len();
+    let (client, client_seen) = passer(client_send.0, client_send.1);
     reactor.connect_unix(&path, Client(Some(client)));
-    util::run(&reactor);
+    run_until_both(
+        &reactor,
+        &server_seen,
+        at_server,
+        &client_seen,
+        server_send.1.len(),
+    );
     let server = server_seen.borrow().clone();
     let client = client_seen.borrow().clone();
     (server, client)
@@ -217,4 +231,35 @@ fn a_tcp_transport_refuses_descriptors_as_unsupported() {
     util::run(&reactor);
     drop(client.join());
     assert_eq!(*kind.borrow(), Some(io::ErrorKind::Unsupported));
+}
+
+/// A policy that changes nothing: the wrapper alone is under test.
+struct PassThrough;
+impl torsion::protocols::policies::Policy for PassThrough {}
+
+#[test]
+fn a_wrapped_protocol_receives_and_sends_descriptors() {
+    use torsion::protocols::policies::ProtocolWrapper;
+    let reactor = util::reactor();
+    let path = sock_path("wrapped");
+    let server_seen = Seen::default();
+    let s = server_seen.clone();
+    reactor
+        .listen_unix(&path, move |_peer| {
+            let (mut p, _) = passer(vec!["from the wrapped server"], b"W");
+            p.seen = s.clone();
+            Some(ProtocolWrapper::new(p, PassThrough))
+        })
+        .unwrap();
+    let (client, client_seen) = passer(vec!["to the wrapped server"], b"c");
+    reactor.connect_unix(&path, Client(Some(client)));
+    run_until_both(&reactor, &server_seen, 1, &client_seen, 1);
+    assert_eq!(
+        *server_seen.borrow(),
+        ["fd:to the wrapped server", "data:c"]
+    );
+    assert_eq!(
+        *client_seen.borrow(),
+        ["fd:from the wrapped server", "data:W"]
+    );
 }
