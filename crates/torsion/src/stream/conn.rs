@@ -496,3 +496,84 @@ pub(crate) enum ReadOutcome {
 pub(crate) fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "the connection is closed")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::IoSlice;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use crate::unix::UnixSource;
+
+    /// A connection over one end of a UNIX socket pair, and the other end.
+    fn unix_conn() -> (StreamConn, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let source = UnixSource::new(mio::net::UnixStream::from_std(ours));
+        (StreamConn::new(Box::new(source), None, false), theirs)
+    }
+
+    /// Sends `data` with `fd` from a std socket (the peer's side), with libc.
+    fn send_fd(socket: &UnixStream, data: &[u8], fd: RawFd) {
+        let mut control = [0u64; 4];
+        let payload = std::mem::size_of::<RawFd>();
+        let iov = [IoSlice::new(data)];
+        // SAFETY: all-zero bytes are a valid msghdr; the pointers set below stay valid for
+        // the call, and `control` (32 bytes, aligned) holds one header with one fd.
+        unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = libc::CMSG_SPACE(payload as u32) as usize;
+            let header = libc::CMSG_FIRSTHDR(&msg);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(payload as u32) as usize;
+            libc::CMSG_DATA(header).cast::<RawFd>().write_unaligned(fd);
+            assert_eq!(
+                libc::sendmsg(socket.as_raw_fd(), &msg, 0),
+                data.len() as isize
+            );
+        }
+    }
+
+    #[test]
+    fn a_unix_stream_reads_with_recvmsg_and_keeps_the_descriptors() {
+        let (mut conn, peer) = unix_conn();
+        assert!(conn.has(flags::PASSES_FDS));
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        send_fd(&peer, b"xy", file.as_raw_fd());
+        conn.set(flags::READ_READY);
+        let mut buf = [0; 16];
+        match conn.read_into(&mut buf) {
+            ReadOutcome::BytesWithFds { n: 2, more: true } => {}
+            _ => panic!("bytes with a descriptor, and maybe more to read"),
+        }
+        assert_eq!(&buf[..2], b"xy");
+        assert_eq!(conn.take_received_fds().len(), 1);
+        assert!(matches!(
+            conn.read_into(&mut buf),
+            ReadOutcome::Nothing { retry: false }
+        ));
+    }
+
+    #[test]
+    fn queued_descriptors_wait_for_a_byte_and_go_with_it() {
+        let (mut conn, peer) = unix_conn();
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        conn.queue_fd(file.try_clone().unwrap().into()).unwrap();
+        assert!(conn.has(flags::FDS_QUEUED));
+        assert_eq!(conn.write_out_passing_fds().unwrap(), 0);
+        assert!(conn.has(flags::FDS_QUEUED), "nothing to carry it yet");
+        conn.append(b"z");
+        assert_eq!(conn.write_out_passing_fds().unwrap(), 0);
+        assert!(!conn.has(flags::FDS_QUEUED));
+        peer.set_nonblocking(true).unwrap();
+        let mut fds = Vec::new();
+        let mut buf = [0; 4];
+        let n = crate::unix::recv_with_fds(peer.as_raw_fd(), &mut buf, &mut fds).unwrap();
+        assert_eq!((&buf[..n], fds.len()), (&b"z"[..], 1));
+    }
+}

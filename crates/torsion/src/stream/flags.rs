@@ -90,3 +90,53 @@ pub(crate) fn debug_check(flags: u32) {
         "a closed stream is not being read: {flags:#x}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [u32; 20] = [
+        CONNECTING,
+        READ_READY,
+        READ_HUP,
+        READ_EOF,
+        WRITABLE,
+        USER_PAUSED,
+        BACKPRESSURE,
+        DISCONNECTING,
+        SHUTDOWN_REQUESTED,
+        WRITE_SHUT,
+        IN_DIRTY,
+        CLOSING,
+        READING,
+        CLOSED,
+        PRODUCER,
+        SWITCHING,
+        READ_TO_EAGAIN,
+        UNPOLLED,
+        PASSES_FDS,
+        FDS_QUEUED,
+    ];
+
+    #[test]
+    fn every_bit_is_its_own() {
+        let mut seen = 0;
+        for bit in ALL {
+            assert_eq!(bit.count_ones(), 1, "{bit:#x}");
+            assert_eq!(seen & bit, 0, "{bit:#x} used twice");
+            seen |= bit;
+        }
+    }
+
+    #[test]
+    fn descriptor_passing_stays_off_the_common_paths() {
+        // Queued descriptors make the flush slow (it sends them with sendmsg) ...
+        assert_ne!(FLUSH_SLOW & FDS_QUEUED, 0);
+        // ... but a UNIX stream with nothing queued flushes fast, and neither bit stops
+        // reading or refuses writes.
+        assert_eq!(FLUSH_SLOW & PASSES_FDS, 0);
+        assert_eq!(STOPS_READING & (PASSES_FDS | FDS_QUEUED), 0);
+        assert_eq!(REFUSES_WRITES & (PASSES_FDS | FDS_QUEUED), 0);
+        assert_eq!(SHORT_READ_NOT_DRAINED & PASSES_FDS, 0);
+    }
+}

@@ -1,7 +1,7 @@
 //! `sendmsg` and `recvmsg` with `SCM_RIGHTS`: descriptors passed over a UNIX socket.
 
 use std::io;
-use std::mem::{size_of, zeroed};
+use std::mem::{size_of, zeroed, MaybeUninit};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 /// The most descriptors one message carries (Linux's `SCM_MAX_FD`).
@@ -54,12 +54,14 @@ pub(super) fn send_with_fds(socket: RawFd, data: &[u8], fds: &[RawFd]) -> io::Re
 
 /// Reads once into `buf` with `recvmsg`, close-on-exec, appending the descriptors that
 /// came to `fds`; returns the bytes read.
-pub(super) fn recv_with_fds(
+pub(crate) fn recv_with_fds(
     socket: RawFd,
     buf: &mut [u8],
     fds: &mut Vec<OwnedFd>,
 ) -> io::Result<usize> {
-    let mut control = Control([0; 1056]);
+    // Not zeroed (a memset of 1 KiB per read): the kernel writes the headers, and only
+    // the `msg_controllen` bytes it reports written are read back.
+    let mut control = MaybeUninit::<Control>::uninit();
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
@@ -68,16 +70,16 @@ pub(super) fn recv_with_fds(
     let mut msg: libc::msghdr = unsafe { zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control.0.as_mut_ptr().cast();
-    msg.msg_controllen = control.0.len();
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of::<Control>();
     // SAFETY: `buf` and `control` are valid for writes of the lengths in `msg` for the
-    // call; `socket` is open for the call.
+    // call (the kernel only writes `control`); `socket` is open for the call.
     let n = unsafe { libc::recvmsg(socket, &mut msg, libc::MSG_CMSG_CLOEXEC) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: the kernel filled `msg_controllen` bytes of `control` with well-formed
-    // headers; CMSG_FIRSTHDR/CMSG_NXTHDR stay within them, and each SCM_RIGHTS header's
+    // SAFETY: the kernel filled (initialized) `msg_controllen` bytes of `control` with
+    // well-formed headers; CMSG_FIRSTHDR/CMSG_NXTHDR stay within them, and each SCM_RIGHTS header's
     // data holds `(cmsg_len - CMSG_LEN(0)) / 4` descriptors that are now ours (read
     // unaligned: the data need not be aligned for `c_int`).
     unsafe {

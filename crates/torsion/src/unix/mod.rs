@@ -25,3 +25,5 @@ pub use connect::UnixConnectOptions;
 pub use credentials::PeerCredentials;
 pub use errors::{BadFileError, CannotListenUnixError};
 pub use listener::{UnixListenOptions, UnixListeningPort};
+#[cfg(test)]
+pub(crate) use {ancillary::recv_with_fds, source::UnixSource};
