@@ -316,14 +316,24 @@ impl StreamConn {
         self.write_fd = -1;
     }
 
-    /// Reads once into `buf` and notes in the flags whether the descriptor was drained.
+    /// Reads once into `buf`, with `recvmsg` for a kind that passes descriptors
+    /// ([`flags::PASSES_FDS`]) and `read` otherwise. The loop's common edge calls
+    /// [`read_into`](StreamConn::read_into) itself, having ruled the kind out with the
+    /// mask it tests anyway.
+    #[inline(always)]
+    pub(crate) fn read_any(&mut self, buf: &mut [u8]) -> ReadOutcome {
+        if self.has(flags::PASSES_FDS) {
+            return self.read_passing_fds(buf);
+        }
+        self.read_into(buf)
+    }
+
+    /// Reads once into `buf` with `read(2)` and notes in the flags whether the descriptor
+    /// was drained. Not for a kind that passes descriptors: see
+    /// [`read_any`](StreamConn::read_any).
     #[inline(always)]
     pub(crate) fn read_into(&mut self, buf: &mut [u8]) -> ReadOutcome {
         self.set(flags::READING);
-        // One test of a kind bit the flag word already holds: only UNIX streams take it.
-        if self.flags & flags::PASSES_FDS != 0 {
-            return self.read_passing_fds(buf);
-        }
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and `read_fd` is open
         // until CLOSED (which stops every read).
         let n = unsafe { libc::read(self.read_fd, buf.as_mut_ptr().cast(), buf.len()) };
@@ -363,6 +373,7 @@ impl StreamConn {
     #[cold]
     #[inline(never)]
     fn read_passing_fds(&mut self, buf: &mut [u8]) -> ReadOutcome {
+        self.set(flags::READING);
         let Some(source) = self.source.as_mut() else {
             return ReadOutcome::Nothing { retry: false };
         };
@@ -547,14 +558,14 @@ mod tests {
         send_fd(&peer, b"xy", file.as_raw_fd());
         conn.set(flags::READ_READY);
         let mut buf = [0; 16];
-        match conn.read_into(&mut buf) {
+        match conn.read_any(&mut buf) {
             ReadOutcome::BytesWithFds { n: 2, more: true } => {}
             _ => panic!("bytes with a descriptor, and maybe more to read"),
         }
         assert_eq!(&buf[..2], b"xy");
         assert_eq!(conn.take_received_fds().len(), 1);
         assert!(matches!(
-            conn.read_into(&mut buf),
+            conn.read_any(&mut buf),
             ReadOutcome::Nothing { retry: false }
         ));
     }

@@ -25,23 +25,34 @@ impl Reactor {
         };
         let got = {
             let mut conn = cell.conn().borrow_mut();
-            // The common edge: data arrived on an open, writable connection.
+            // The common edge: data arrived on an open, writable connection of a kind that
+            // reads with `read(2)` (one mask: a kind that passes descriptors, or a
+            // producer, takes the other branch).
             if event.is_readable()
                 && !(event.is_read_closed() || event.is_error())
-                && conn.flags() & (flags::WRITABLE | flags::PRODUCER) == flags::WRITABLE
+                && conn.flags() & (flags::WRITABLE | flags::PRODUCER | flags::PASSES_FDS)
+                    == flags::WRITABLE
             {
                 conn.set(flags::READ_READY);
+                if !conn.may_read() {
+                    if conn.has(flags::CONNECTING) {
+                        drop(conn);
+                        self.connect_ready(&cell, buf);
+                    }
+                    return;
+                }
+                conn.read_into(buf)
             } else {
                 self.note_event(&cell, &mut conn, event);
-            }
-            if !conn.may_read() {
-                if conn.has(flags::CONNECTING) {
-                    drop(conn);
-                    self.connect_ready(&cell, buf);
+                if !conn.may_read() {
+                    if conn.has(flags::CONNECTING) {
+                        drop(conn);
+                        self.connect_ready(&cell, buf);
+                    }
+                    return;
                 }
-                return;
+                conn.read_any(buf)
             }
-            conn.read_into(buf)
         };
         if self.deliver(&cell, got, buf) {
             self.read_loop(&cell, buf, MAX_READS_PER_EVENT - 1);
@@ -119,7 +130,7 @@ impl Reactor {
                 if !conn.may_read() {
                     return;
                 }
-                conn.read_into(buf)
+                conn.read_any(buf)
             };
             if !self.deliver(cell, got, buf) {
                 return;
