@@ -263,3 +263,56 @@ fn a_wrapped_protocol_receives_and_sends_descriptors() {
         ["fd:from the wrapped server", "data:W"]
     );
 }
+
+/// Panics when a descriptor arrives.
+struct Panicky(Rc<RefCell<Option<Failure>>>);
+
+impl Protocol for Panicky {
+    fn file_descriptor_received(&mut self, _cx: &mut Cx<Self>, _fd: OwnedFd) {
+        panic!("no descriptors here");
+    }
+    fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
+        *self.0.borrow_mut() = Some(reason.clone());
+    }
+}
+
+#[test]
+fn a_panic_in_file_descriptor_received_closes_only_that_connection() {
+    use torsion::error::CallbackPanicked;
+    let reactor = util::reactor();
+    let path = sock_path("panic");
+    let lost = Rc::new(RefCell::new(None));
+    let l = lost.clone();
+    let port = reactor
+        .listen_unix(&path, move |_peer| Some(Panicky(l.clone())))
+        .unwrap();
+    let (client, _) = passer(vec!["boom"], b"!");
+    reactor.connect_unix(&path, Client(Some(client)));
+    // Once the first connection is lost, a second one is served as the first was, by the
+    // same port, in the same run.
+    let reasons = Rc::new(RefCell::new(Vec::new()));
+    let (l, rs, r, p) = (lost.clone(), reasons.clone(), reactor.clone(), path.clone());
+    let port_listening = Rc::new(RefCell::new(Vec::new()));
+    let pl = port_listening.clone();
+    util::run_until(&reactor, move || {
+        if let Some(reason) = l.borrow_mut().take() {
+            pl.borrow_mut().push(port.listening());
+            rs.borrow_mut().push(reason);
+            if rs.borrow().len() == 1 {
+                let (client, _) = passer(vec!["again"], b"!");
+                r.connect_unix(&p, Client(Some(client)));
+            }
+        }
+        rs.borrow().len() == 2
+    });
+    let reasons = reasons.borrow();
+    assert_eq!(reasons.len(), 2);
+    for reason in reasons.iter() {
+        assert!(reason.check::<CallbackPanicked>(), "{reason}");
+    }
+    assert_eq!(
+        *port_listening.borrow(),
+        [true, true],
+        "the port went on listening"
+    );
+}
