@@ -561,6 +561,10 @@ pub(crate) fn describe(addr: Option<crate::Address>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+pub use crate::process::{
+    ProcessDone, ProcessExitedAlready, ProcessKilledWithOutput, ProcessSpawnFailed,
+    ProcessTerminated, ProcessWroteToStderr, SpawnStage,
+};
 pub use crate::unix::{BadFileError, CannotListenUnixError};
 
 #[cfg(test)]

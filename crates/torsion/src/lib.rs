@@ -38,6 +38,7 @@ pub mod error;
 mod factory;
 mod failure;
 mod listening;
+pub mod process;
 mod producer;
 mod protocol;
 /// Ready-made protocols and protocol wrappers (Twisted's `twisted.protocols`).
@@ -45,7 +46,7 @@ pub mod protocols;
 mod reactor;
 mod reactor_api;
 pub mod reconnect;
-mod resolver;
+pub mod resolver;
 mod slab;
 mod stream;
 mod tcp;
@@ -57,6 +58,7 @@ mod unix;
 pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
 pub use failure::Failure;
+pub use process::{ChildFd, ProcessCx, ProcessOptions, ProcessProtocol, ProcessTransport, Signal};
 pub use producer::{Producer, SharedProducer};
 pub use protocol::{Cx, Hosted, Protocol, ProtocolHandle};
 pub use reactor::{

@@ -141,7 +141,7 @@ fn hostname_endpoint_resolves_and_connects() {
 
 /// A resolver that answers `addrs` for any name.
 fn fixed(addrs: Vec<SocketAddr>) -> Resolver {
-    Rc::new(move |_host, _port| Deferred::succeed(addrs.clone()))
+    Rc::new(move |_host: &str, _port: u16| Deferred::succeed(addrs.clone()))
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{classify_connect_error, Dial};
 use crate::address::Address;
+use crate::defer::Deferred;
 use crate::error::{ConnectError, NoProtocol, TimeoutError, UserError};
 use crate::factory::AnyClientFactory;
 use crate::reactor::{token, ReactorCore};
@@ -23,6 +24,9 @@ pub(crate) struct StreamConnector {
     timeout: Option<Duration>,
     state: ConnectorState,
     conn: Cell<Option<Key>>,
+    /// The attempt's step under way before its socket exists (TCP's name lookup), until
+    /// it answers; cancelled if the attempt is abandoned.
+    pending: RefCell<Option<Deferred<()>>>,
     timeout_call: RefCell<Option<DelayedCall>>,
     dial: Box<dyn Dial>,
 }
@@ -45,6 +49,16 @@ impl StreamConnector {
     /// Where the connection goes, as given.
     pub(crate) fn destination(&self) -> &Destination {
         self.state.destination()
+    }
+
+    /// Keeps `step` (the attempt's name lookup) to cancel if the attempt is abandoned.
+    pub(crate) fn set_pending(&self, step: Deferred<()>) {
+        *self.pending.borrow_mut() = Some(step);
+    }
+
+    /// Forgets the pending step (it answered).
+    pub(crate) fn take_pending(&self) -> Option<Deferred<()>> {
+        self.pending.borrow_mut().take()
     }
 }
 
@@ -110,6 +124,7 @@ impl Reactor {
             timeout,
             state: ConnectorState::new(destination, factory),
             conn: Cell::new(None),
+            pending: RefCell::new(None),
             timeout_call: RefCell::new(None),
             dial,
         });
@@ -198,6 +213,10 @@ impl Reactor {
         }
         if let Some(key) = c.conn.take() {
             self.discard_stream(key);
+        }
+        let pending = c.take_pending();
+        if let Some(step) = pending {
+            step.cancel();
         }
         c.state.report_failed(&c.handle(), &reason);
     }

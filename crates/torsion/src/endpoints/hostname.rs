@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::announce::{Hooks, OnLost};
 use super::TcpClientEndpoint;
 use crate::defer::Deferred;
+use crate::resolver::HostnameResolver;
 use crate::time::{DelayedCall, ReactorTime};
 use crate::{Factory, Failure, Protocol, ProtocolHandle, Reactor};
 
@@ -50,8 +51,9 @@ pub struct HostnameEndpoint {
     resolver: Option<Resolver>,
 }
 
-/// Resolves a host name and port to the addresses to try, in order.
-pub type Resolver = Rc<dyn Fn(&str, u16) -> Deferred<Vec<SocketAddr>>>;
+/// Resolves a host name and port to the addresses to try, in order: any
+/// [`HostnameResolver`], shared.
+pub type Resolver = Rc<dyn HostnameResolver>;
 
 impl std::fmt::Debug for HostnameEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,8 +96,10 @@ impl HostnameEndpoint {
         }
     }
 
-    /// Resolves names with `resolver` instead of the system's (through
-    /// [`Reactor::resolve_host_name`]): a fixed table, a DNS client, a test's answer.
+    /// Resolves names with `resolver` instead of the reactor's (through
+    /// [`Reactor::resolve_host_name`], which uses the resolver
+    /// [`installed`](Reactor::install_name_resolver) on the reactor): a fixed table, a DNS
+    /// client, a test's answer.
     pub fn resolver(mut self, resolver: Resolver) -> HostnameEndpoint {
         self.resolver = Some(resolver);
         self
@@ -128,7 +132,7 @@ impl HostnameEndpoint {
         on_lost: Option<OnLost>,
     ) -> Deferred<ProtocolHandle<F::Protocol>> {
         let lookup = match &self.resolver {
-            Some(resolve) => resolve(&self.host, self.port),
+            Some(resolver) => resolver.resolve_host_name(&self.host, self.port),
             None => self.reactor.resolve_host_name(&self.host, self.port),
         };
         let race: RaceSlot<F::Protocol> = Rc::default();

@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::fdset::FdSet;
 use super::io_driver::IoDriver;
@@ -16,6 +17,7 @@ use super::token::WAKER;
 use super::triggers::Triggers;
 use crate::defer::executor::{self, Executor};
 use crate::listening::Listeners;
+use crate::resolver::HostnameResolver;
 use crate::slab::Slab;
 use crate::stream::Streams;
 
@@ -33,7 +35,12 @@ pub(crate) struct ReactorCore {
     pub(crate) remote: Arc<Remote>,
     /// The thread's tasks, run on every pass.
     pub(crate) tasks: Rc<Executor>,
+    /// Name lookups under way on the system resolver's threads, by the key their
+    /// answer comes back with.
     pub(crate) lookups: RefCell<Slab<LookupDone>>,
+    /// The installed resolver; the system's until one is installed (made on first use).
+    pub(crate) resolver: RefCell<Option<Rc<dyn HostnameResolver>>>,
+    pub(crate) lookup_timeout: Cell<Option<Duration>>,
     pub(crate) triggers: RefCell<Triggers>,
     pub(crate) signals: RefCell<Option<SignalWatch>>,
     pub(crate) running: Cell<bool>,
@@ -65,6 +72,8 @@ impl ReactorCore {
             remote,
             tasks,
             lookups: RefCell::default(),
+            resolver: RefCell::new(None),
+            lookup_timeout: Cell::new(Some(super::lookup::DEFAULT_LOOKUP_TIMEOUT)),
             triggers: RefCell::default(),
             signals: RefCell::new(None),
             running: Cell::new(false),

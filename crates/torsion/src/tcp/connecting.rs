@@ -4,15 +4,14 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::rc::Rc;
 
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
 use super::{ConnectOptions, Connector, Destination, TcpSource};
 use crate::dialing::{classify_connect_error, Dial, StreamConnector};
-use crate::error::DnsLookupError;
-use crate::reactor::RemoteCall;
+use crate::error::CancelledError;
 use crate::stream::StreamSource;
 use crate::{ClientFactory, Failure, Reactor};
 
@@ -95,54 +94,34 @@ impl Reactor {
         )
     }
 
-    /// Resolves the destination's name (off the loop) and connects to the address found.
+    /// Resolves the destination's name with the reactor's resolver (off the loop) and
+    /// connects to the address found; the lookup is the attempt's pending step, cancelled
+    /// if the attempt is abandoned.
     fn begin_connect(&self, c: &Rc<StreamConnector>, attempt: u64, bind: Option<SocketAddr>) {
         let Destination { host, port } = c.destination().clone();
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return self.connect_to(c, attempt, SocketAddr::new(ip, port), bind);
+        if let Some(addr) = crate::resolver::literal(&host, port) {
+            return self.connect_to(c, attempt, addr, bind);
         }
-        let done_key = {
-            let (me, r) = (c.clone(), self.clone());
-            let host = host.clone();
-            self.core.lookups.borrow_mut().insert(Box::new(
-                move |result: io::Result<Vec<SocketAddr>>| {
-                    if !me.is_current(attempt) {
-                        return;
-                    }
-                    match result.map(|addrs| pick_address(&addrs)) {
-                        Ok(Some(addr)) => r.connect_to(&me, attempt, addr, bind),
-                        Ok(None) => r.connect_failed(
-                            &me,
-                            Failure::new(DnsLookupError {
-                                host,
-                                detail: "no addresses".into(),
-                            }),
-                        ),
-                        Err(err) => r.connect_failed(
-                            &me,
-                            Failure::new(DnsLookupError {
-                                host,
-                                detail: err.to_string(),
-                            }),
-                        ),
-                    }
-                },
-            ))
-        };
-        let remote = self.core.remote.clone();
-        let submitted = crate::resolver::resolve(host, port, move |result| {
-            remote.send(RemoteCall::Lookup(done_key, result));
-        });
-        if let Err(err) = submitted {
-            self.core.lookups.borrow_mut().remove(done_key);
-            let host = c.destination().host.clone();
-            self.connect_failed(
-                c,
-                Failure::new(DnsLookupError {
-                    host,
-                    detail: err.to_string(),
-                }),
-            );
+        let (me, r) = (c.clone(), self.clone());
+        let (me_failed, r_failed) = (c.clone(), self.clone());
+        let lookup = self.resolve_host_name(&host, port).add_callbacks(
+            move |addrs: Vec<SocketAddr>| {
+                me.take_pending();
+                if let Some(addr) = pick_address(&addrs) {
+                    r.connect_to(&me, attempt, addr, bind);
+                }
+                Ok(())
+            },
+            move |failure: Failure| {
+                me_failed.take_pending();
+                if me_failed.is_current(attempt) && !failure.check::<CancelledError>() {
+                    r_failed.connect_failed(&me_failed, failure);
+                }
+                Ok(())
+            },
+        );
+        if !lookup.called() {
+            c.set_pending(lookup);
         }
     }
 

@@ -1,13 +1,12 @@
-//! Name lookups off the loop: a small pool of threads, shared by every reactor of the
-//! process, runs the blocking `getaddrinfo` and hands the result back.
+//! [`Pool`]: a bounded pool of threads for blocking lookups, shared by every reactor of
+//! the process.
 //!
-//! The pool is bounded: a burst of lookups queues instead of starting a thread each.
-//! Threads start when a lookup finds none idle and end after a while without work.
+//! A burst of lookups queues instead of starting a thread each. Threads start when a
+//! lookup finds none idle and end after a while without work.
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 /// The most lookups that run at once in the process (Twisted's thread pool runs at most
@@ -107,28 +106,6 @@ impl Pool {
     }
 }
 
-static POOL: OnceLock<Pool> = OnceLock::new();
-
-/// Resolves `host:port` on the pool; `done` gets the result on a pool thread.
-///
-/// # Errors
-///
-/// The OS error if no thread can run the lookup.
-pub(crate) fn resolve(
-    host: String,
-    port: u16,
-    done: impl FnOnce(io::Result<Vec<SocketAddr>>) + Send + 'static,
-) -> io::Result<()> {
-    let pool = POOL.get_or_init(|| Pool::new(MAX_THREADS));
-    pool.submit(Box::new(move || {
-        done(
-            (host.as_str(), port)
-                .to_socket_addrs()
-                .map(Iterator::collect),
-        );
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,13 +133,5 @@ mod tests {
         let mut done: Vec<i32> = (0..10).map(|_| rx.recv().unwrap()).collect();
         done.sort_unstable();
         assert_eq!(done, (0..10).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn resolves_a_numeric_host() {
-        let (tx, rx) = mpsc::channel();
-        resolve("127.0.0.1".into(), 80, move |r| tx.send(r).unwrap()).unwrap();
-        let addrs = rx.recv().unwrap().unwrap();
-        assert_eq!(addrs, vec![SocketAddr::from(([127, 0, 0, 1], 80))]);
     }
 }
