@@ -319,7 +319,7 @@ impl StreamConn {
     /// Reads once into `buf`, with `recvmsg` for a kind that passes descriptors
     /// ([`flags::PASSES_FDS`]) and `read` otherwise. The loop's common edge calls
     /// [`read_into`](StreamConn::read_into) itself, having ruled the kind out with the
-    /// mask it tests anyway.
+    /// mask it tests anyway; the reads after the first of an event come here.
     #[inline(always)]
     pub(crate) fn read_any(&mut self, buf: &mut [u8]) -> ReadOutcome {
         if self.has(flags::PASSES_FDS) {

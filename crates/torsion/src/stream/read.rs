@@ -26,33 +26,27 @@ impl Reactor {
         let got = {
             let mut conn = cell.conn().borrow_mut();
             // The common edge: data arrived on an open, writable connection of a kind that
-            // reads with `read(2)` (one mask: a kind that passes descriptors, or a
-            // producer, takes the other branch).
+            // reads with `read(2)`. The mask also sends a kind that passes descriptors to
+            // the other branch, which reads it on its own path: the common one carries no
+            // test of its own for it.
             if event.is_readable()
                 && !(event.is_read_closed() || event.is_error())
                 && conn.flags() & (flags::WRITABLE | flags::PRODUCER | flags::PASSES_FDS)
                     == flags::WRITABLE
             {
                 conn.set(flags::READ_READY);
-                if !conn.may_read() {
-                    if conn.has(flags::CONNECTING) {
-                        drop(conn);
-                        self.connect_ready(&cell, buf);
-                    }
-                    return;
-                }
-                conn.read_into(buf)
-            } else {
-                self.note_event(&cell, &mut conn, event);
-                if !conn.may_read() {
-                    if conn.has(flags::CONNECTING) {
-                        drop(conn);
-                        self.connect_ready(&cell, buf);
-                    }
-                    return;
-                }
-                conn.read_any(buf)
+            } else if self.note_event(&cell, &mut conn, event) {
+                drop(conn);
+                return self.read_passing_fds(cell, buf);
             }
+            if !conn.may_read() {
+                if conn.has(flags::CONNECTING) {
+                    drop(conn);
+                    self.connect_ready(&cell, buf);
+                }
+                return;
+            }
+            conn.read_into(buf)
         };
         if self.deliver(&cell, got, buf) {
             self.read_loop(&cell, buf, MAX_READS_PER_EVENT - 1);
@@ -71,9 +65,11 @@ impl Reactor {
         self.do_read(cell.key(), buf);
     }
 
-    /// Records what any other readiness event says.
+    /// Records what any other readiness event says; returns whether the connection is of
+    /// a kind that passes descriptors (it is then read by
+    /// [`read_passing_fds`](Reactor::read_passing_fds)).
     #[inline(never)]
-    fn note_event(&self, cell: &Rc<StreamCell>, conn: &mut StreamConn, event: &Event) {
+    fn note_event(&self, cell: &Rc<StreamCell>, conn: &mut StreamConn, event: &Event) -> bool {
         let hup = event.is_read_closed() || event.is_error();
         if event.is_readable() || hup {
             conn.set(flags::READ_READY);
@@ -91,6 +87,26 @@ impl Reactor {
                 self.mark_dirty(cell, conn);
             }
         }
+        conn.has(flags::PASSES_FDS)
+    }
+
+    /// The readiness event of a kind that passes descriptors: as the common path, with
+    /// `recvmsg` (through [`read_loop`](Reactor::read_loop)).
+    #[cold]
+    #[inline(never)]
+    fn read_passing_fds(&self, cell: Rc<StreamCell>, buf: &mut [u8]) {
+        let (may_read, connecting) = {
+            let conn = cell.conn().borrow();
+            (conn.may_read(), conn.has(flags::CONNECTING))
+        };
+        if !may_read {
+            if connecting {
+                self.connect_ready(&cell, buf);
+            }
+            return;
+        }
+        self.read_loop(&cell, buf, MAX_READS_PER_EVENT);
+        self.reads_ended(cell);
     }
 
     /// Reads until the descriptor is drained (or a fair share is read), handing each
