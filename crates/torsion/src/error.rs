@@ -569,6 +569,7 @@ pub use crate::threads::{
     CalledFromReactorThread, FailedOnReactorThread, NoResult, ThreadPoolStopped,
 };
 pub use crate::udp::{DatagramPortError, MessageLengthError, MulticastJoinError};
+pub use crate::unix::{BadFileError, CannotListenUnixError};
 
 #[cfg(test)]
 mod tests {

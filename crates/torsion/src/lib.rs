@@ -31,11 +31,13 @@
 mod address;
 pub mod connection;
 pub mod defer;
+mod dialing;
 pub mod dispatch;
 pub mod endpoints;
 pub mod error;
 mod factory;
 mod failure;
+mod listening;
 pub mod process;
 mod producer;
 mod protocol;
@@ -54,6 +56,7 @@ pub mod threads;
 mod time;
 mod transport;
 mod udp;
+mod unix;
 
 pub use address::{Address, UnixAddress};
 pub use factory::{ClientFactory, Factory};
@@ -73,3 +76,4 @@ pub use transport::{Transport, TransportBackend};
 pub use udp::{
     DatagramCx, DatagramProtocol, DatagramTransport, UdpOptions, DEFAULT_MAX_PACKET_SIZE,
 };
+pub use unix::{PeerCredentials, UnixConnectOptions, UnixListenOptions, UnixListeningPort};

@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::io;
+use std::os::fd::{AsFd, OwnedFd};
 use std::rc::Rc;
 
 use crate::address::Address;
 use crate::producer::SharedProducer;
 use crate::stream::StreamHandle;
+use crate::unix::PeerCredentials;
 use crate::{Failure, Reactor};
 
 /// One connection's byte pipe, as its protocol sees it (Twisted's `ITransport`).
@@ -167,6 +169,26 @@ pub trait TransportBackend {
     fn set_tcp_keepalive(&self, enabled: bool) -> io::Result<()> {
         let _ = enabled;
         Err(unsupported("SO_KEEPALIVE"))
+    }
+
+    /// See [`Transport::send_file_descriptor`] (`fd` is the transport's own copy). Default:
+    /// `Unsupported`, and `fd` is closed.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` unless the backend has a UNIX socket under it.
+    fn send_file_descriptor(&self, fd: OwnedFd) -> io::Result<()> {
+        drop(fd);
+        Err(unsupported("passing descriptors"))
+    }
+
+    /// See [`Transport::get_peer_credentials`]. Default: `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` unless the backend has a UNIX socket under it.
+    fn get_peer_credentials(&self) -> io::Result<PeerCredentials> {
+        Err(unsupported("peer credentials"))
     }
 
     /// See [`Transport::set_write_watermarks`]. Default: ignored.
@@ -341,6 +363,79 @@ impl Transport {
         match &self.backend {
             Backend::Stream(h) => h.buffered(),
             Backend::Custom(b) => b.buffered(),
+        }
+    }
+
+    /// Queues a copy of `fd` to be passed to the peer with the next bytes sent (Twisted's
+    /// `IUNIXTransport.sendFileDescriptor`): `SCM_RIGHTS` over a UNIX socket. The caller
+    /// keeps `fd`; the transport's copy is closed once sent, or when the connection ends
+    /// if it never was. A descriptor travels with bytes: it waits until something is
+    /// written (bytes already buffered count), so write at least one byte after it. The
+    /// peer's protocol gets it in
+    /// [`file_descriptor_received`](crate::Protocol::file_descriptor_received), before
+    /// those bytes.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` on a transport that cannot pass descriptors (TCP, a pipe);
+    /// `NotConnected` once the connection is closed or its writing side shut down; the OS
+    /// error if `fd` cannot be duplicated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// use torsion::{Cx, Protocol};
+    ///
+    /// /// Hands its peer our standard output.
+    /// struct GiveStdout;
+    ///
+    /// impl Protocol for GiveStdout {
+    ///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+    ///         match cx.transport().send_file_descriptor(std::io::stdout()) {
+    ///             Ok(()) => cx.transport().write(b"here it is"),
+    ///             Err(err) => eprintln!("cannot pass descriptors here: {err}"),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn send_file_descriptor(&self, fd: impl AsFd) -> io::Result<()> {
+        let copy = fd.as_fd().try_clone_to_owned()?;
+        match &self.backend {
+            Backend::Stream(h) => h.send_file_descriptor(copy),
+            Backend::Custom(b) => b.send_file_descriptor(copy),
+        }
+    }
+
+    /// The process, user and group of the peer (`SO_PEERCRED`, as the peer was when it
+    /// connected).
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` on a transport that is not a UNIX socket; `NotConnected` once the
+    /// connection is gone; the OS error from `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::{Cx, Protocol};
+    ///
+    /// struct OnlyMe;
+    ///
+    /// impl Protocol for OnlyMe {
+    ///     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+    ///         let me = std::process::id();
+    ///         match cx.transport().get_peer_credentials() {
+    ///             Ok(peer) if peer.pid == me => {}
+    ///             _ => cx.transport().lose_connection(),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn get_peer_credentials(&self) -> io::Result<PeerCredentials> {
+        match &self.backend {
+            Backend::Stream(h) => h.peer_credentials(),
+            Backend::Custom(b) => b.get_peer_credentials(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::announce::{Hooks, OnLost};
-use super::{HostnameEndpoint, TcpClientEndpoint, TcpServerEndpoint};
+use super::{HostnameEndpoint, TcpClientEndpoint, TcpServerEndpoint, UnixClientEndpoint};
 use crate::defer::Deferred;
 use crate::{Factory, ListeningPort, Protocol, ProtocolHandle};
 
@@ -43,6 +43,8 @@ pub enum ClientEndpoint {
     Tcp(TcpClientEndpoint),
     /// TCP to a host name, racing its addresses.
     Hostname(HostnameEndpoint),
+    /// A UNIX socket.
+    Unix(UnixClientEndpoint),
 }
 
 impl ClientEndpoint {
@@ -53,6 +55,7 @@ impl ClientEndpoint {
         match self {
             ClientEndpoint::Tcp(tcp) => tcp.connect(factory),
             ClientEndpoint::Hostname(hostname) => hostname.connect(factory),
+            ClientEndpoint::Unix(unix) => unix.connect(factory),
         }
     }
 }
@@ -75,6 +78,13 @@ impl ClientEndpoint {
                 },
             ),
             ClientEndpoint::Hostname(hostname) => hostname.connect_hooked(factory, Some(on_lost)),
+            ClientEndpoint::Unix(unix) => unix.connect_hooked(
+                factory,
+                Hooks {
+                    on_lost: Some(on_lost),
+                    ..Hooks::default()
+                },
+            ),
         }
     }
 }
@@ -82,6 +92,12 @@ impl ClientEndpoint {
 impl From<TcpClientEndpoint> for ClientEndpoint {
     fn from(endpoint: TcpClientEndpoint) -> Self {
         ClientEndpoint::Tcp(endpoint)
+    }
+}
+
+impl From<UnixClientEndpoint> for ClientEndpoint {
+    fn from(endpoint: UnixClientEndpoint) -> Self {
+        ClientEndpoint::Unix(endpoint)
     }
 }
 

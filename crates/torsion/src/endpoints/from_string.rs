@@ -1,8 +1,9 @@
 //! [`server_from_string`] and [`client_from_string`]: an endpoint from its description.
 
 use super::{
-    client_spec_from_string, server_spec_from_string, ClientEndpoint, ClientSpec, ServerEndpoint,
-    ServerSpec, TcpClientEndpoint, TcpServerEndpoint,
+    client_spec_from_string, server_spec_from_string, ClientEndpoint, ClientSpec, DescriptionError,
+    ServerEndpoint, ServerSpec, TcpClientEndpoint, TcpServerEndpoint, UnixClientEndpoint,
+    UnixServerEndpoint,
 };
 use crate::{Failure, Reactor};
 
@@ -20,7 +21,66 @@ pub fn server_from_string(reactor: &Reactor, description: &str) -> Result<Server
             .interface(tcp.interface())
             .backlog(tcp.backlog())
             .into(),
+        ServerSpec::Unix(_) => {
+            return Err(Failure::new(DescriptionError::new(
+                description,
+                "a UNIX socket server",
+                "listens with a UnixListeningPort, not a ListeningPort: \
+                 build it with unix_server_from_string",
+            )))
+        }
     })
+}
+
+/// A UNIX server endpoint from a `unix:` description (Twisted's `serverFromString` for
+/// `unix:ADDRESS:mode=660:backlog=50:lockfile=1`), listening on `reactor`.
+///
+/// [`server_from_string`] builds the endpoints whose ports are [`ListeningPort`]s
+/// (`tcp:`, `tcp6:`); a UNIX socket's port is a [`UnixListeningPort`], so `unix:` has its
+/// own entry point.
+///
+/// [`ListeningPort`]: crate::ListeningPort
+/// [`UnixListeningPort`]: crate::UnixListeningPort
+///
+/// # Errors
+///
+/// A [`DescriptionError`] for a description that does not parse or is not `unix:`.
+///
+/// # Examples
+///
+/// ```
+/// use torsion::endpoints::unix_server_from_string;
+/// use torsion::{Protocol, Reactor};
+///
+/// struct Quiet;
+/// impl Protocol for Quiet {}
+///
+/// let reactor = Reactor::new()?;
+/// let path = std::env::temp_dir().join(format!("torsion-fs-doc-{}.sock", std::process::id()));
+/// let endpoint = unix_server_from_string(&reactor, &format!("unix:{}:mode=600", path.display()))?;
+/// let port = endpoint.listen(|_peer| Some(Quiet)).take_result().expect("at once")?;
+/// port.stop_listening();
+/// assert!(unix_server_from_string(&reactor, "tcp:80").is_err());
+/// # Ok::<(), torsion::Failure>(())
+/// ```
+pub fn unix_server_from_string(
+    reactor: &Reactor,
+    description: &str,
+) -> Result<UnixServerEndpoint, Failure> {
+    match server_spec_from_string(description).map_err(Failure::new)? {
+        ServerSpec::Unix(unix) => {
+            let options = unix.listen_options();
+            Ok(UnixServerEndpoint::new(reactor, unix.address().clone())
+                .mode(options.mode)
+                .backlog(options.backlog)
+                .want_pid(options.want_pid))
+        }
+        _ => Err(Failure::new(DescriptionError::new(
+            description,
+            "not a unix: server",
+            "",
+        ))),
+    }
 }
 
 /// The client endpoint `description` names, on `reactor` (Twisted's `clientFromString`):
@@ -53,6 +113,13 @@ pub fn client_from_string(reactor: &Reactor, description: &str) -> Result<Client
                 endpoint = endpoint.bind_address(addr);
             }
             endpoint.into()
+        }
+        ClientSpec::Unix(unix) => {
+            let options = unix.connect_options();
+            UnixClientEndpoint::new(reactor, unix.address().clone())
+                .timeout(options.timeout)
+                .check_pid(options.check_pid)
+                .into()
         }
     })
 }

@@ -77,7 +77,7 @@
 //! let err = server_spec_from_string("tpc:80").unwrap_err();
 //! assert_eq!(
 //!     err.to_string(),
-//!     r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6)"#
+//!     r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix)"#
 //! );
 //! # Ok::<(), torsion::endpoints::DescriptionError>(())
 //! ```
@@ -94,13 +94,17 @@ mod tcp;
 mod tcp_spec;
 #[cfg(test)]
 mod tests;
+mod unix;
+mod unix_spec;
 
 pub use arguments::Arguments;
 pub use connect::{connect_protocol, ClientEndpoint, ServerEndpoint};
 pub use description::{quote_argument, Description, DescriptionError};
-pub use from_string::{client_from_string, server_from_string};
+pub use from_string::{client_from_string, server_from_string, unix_server_from_string};
 pub use hostname::{HostnameEndpoint, Resolver};
 pub use registry::{DefaultParsers, Parser, Registry};
 pub use spec::{client_spec_from_string, server_spec_from_string, ClientSpec, ServerSpec};
 pub use tcp::{TcpClientEndpoint, TcpServerEndpoint};
 pub use tcp_spec::{TcpClientSpec, TcpServerSpec};
+pub use unix::{UnixClientEndpoint, UnixServerEndpoint};
+pub use unix_spec::{UnixClientSpec, UnixServerSpec};

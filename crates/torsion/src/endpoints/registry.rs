@@ -38,7 +38,7 @@ pub type Parser<T> = fn(&Description) -> Result<T, DescriptionError>;
 /// let mut servers: Registry<ServerSpec> = Registry::with_defaults();
 /// servers.register("tcp4", |d| TcpServerSpec::parse_tcp(d).map(ServerSpec::Tcp));
 /// assert_eq!(servers.parse("tcp4:8080")?, servers.parse("tcp:8080")?);
-/// assert_eq!(servers.names().collect::<Vec<_>>(), ["tcp", "tcp6", "tcp4"]);
+/// assert_eq!(servers.names().collect::<Vec<_>>(), ["tcp", "tcp6", "unix", "tcp4"]);
 /// # Ok::<(), DescriptionError>(())
 /// ```
 pub struct Registry<T> {

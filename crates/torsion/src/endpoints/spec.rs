@@ -1,7 +1,10 @@
 //! [`ServerSpec`] and [`ClientSpec`]: what a description names, before a reactor makes
 //! it an endpoint; the default registries that read them.
 
-use super::{DefaultParsers, DescriptionError, Registry, TcpClientSpec, TcpServerSpec};
+use super::{
+    DefaultParsers, DescriptionError, Registry, TcpClientSpec, TcpServerSpec, UnixClientSpec,
+    UnixServerSpec,
+};
 
 /// A server endpoint, as a description names it: what the default server registry
 /// builds. More types (`unix`, `tls`) are to come, hence `non_exhaustive`.
@@ -10,6 +13,8 @@ use super::{DefaultParsers, DescriptionError, Registry, TcpClientSpec, TcpServer
 pub enum ServerSpec {
     /// A TCP server: from `tcp:` or `tcp6:` (which differ only in their defaults).
     Tcp(TcpServerSpec),
+    /// A UNIX stream server: from `unix:`.
+    Unix(UnixServerSpec),
 }
 
 /// A client endpoint, as a description names it: what the default client registry builds.
@@ -19,6 +24,8 @@ pub enum ServerSpec {
 pub enum ClientSpec {
     /// A TCP client: from `tcp:`.
     Tcp(TcpClientSpec),
+    /// A UNIX stream client: from `unix:`.
+    Unix(UnixClientSpec),
 }
 
 impl DefaultParsers for ServerSpec {
@@ -27,16 +34,22 @@ impl DefaultParsers for ServerSpec {
         registry.register("tcp6", |d| {
             TcpServerSpec::parse_tcp6(d).map(ServerSpec::Tcp)
         });
+        registry.register("unix", |d| {
+            UnixServerSpec::parse_unix(d).map(ServerSpec::Unix)
+        });
     }
 }
 
 impl DefaultParsers for ClientSpec {
     fn register_defaults(registry: &mut Registry<ClientSpec>) {
         registry.register("tcp", |d| TcpClientSpec::parse_tcp(d).map(ClientSpec::Tcp));
+        registry.register("unix", |d| {
+            UnixClientSpec::parse_unix(d).map(ClientSpec::Unix)
+        });
     }
 }
 
-/// Parses a server endpoint description with the default server registry (`tcp`, `tcp6`).
+/// Parses a server endpoint description with the default server registry (`tcp`, `tcp6`, `unix`).
 ///
 /// # Errors
 ///
@@ -45,7 +58,7 @@ pub fn server_spec_from_string(description: &str) -> Result<ServerSpec, Descript
     Registry::<ServerSpec>::with_defaults().parse(description)
 }
 
-/// Parses a client endpoint description with the default client registry (`tcp`).
+/// Parses a client endpoint description with the default client registry (`tcp`, `unix`).
 ///
 /// # Errors
 ///

@@ -2,6 +2,7 @@
 //! (or a test harness) calls it whatever its type.
 
 use std::cell::RefCell;
+use std::os::fd::OwnedFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
@@ -52,6 +53,7 @@ impl<P: Protocol> BoundProtocol<P> {
 pub(crate) trait DynProtocol {
     fn connection_made(&self) -> Result<(), Failure>;
     fn data_received(&self, data: &[u8]) -> Result<(), Failure>;
+    fn file_descriptor_received(&self, fd: OwnedFd) -> Result<(), Failure>;
     fn read_connection_lost(&self) -> Result<(), Failure>;
     fn write_connection_lost(&self) -> Result<(), Failure>;
     /// Calls `connection_lost` and cancels the connection's timers; a panic is logged.
@@ -68,6 +70,11 @@ impl DynProtocol for NoProtocol {
     }
 
     fn data_received(&self, _data: &[u8]) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn file_descriptor_received(&self, fd: OwnedFd) -> Result<(), Failure> {
+        drop(fd);
         Ok(())
     }
 
@@ -121,6 +128,12 @@ impl<P: Protocol> DynProtocol for Rc<RefCell<BoundProtocol<P>>> {
 
     fn data_received(&self, data: &[u8]) -> Result<(), Failure> {
         call(self, "data_received", |p, cx| p.data_received(cx, data))
+    }
+
+    fn file_descriptor_received(&self, fd: OwnedFd) -> Result<(), Failure> {
+        call(self, "file_descriptor_received", |p, cx| {
+            p.file_descriptor_received(cx, fd)
+        })
     }
 
     fn read_connection_lost(&self) -> Result<(), Failure> {

@@ -2,6 +2,7 @@
 //! protocol), with a real context of its own.
 
 use std::fmt;
+use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
 use super::cx::{Cx, Reenter, Route};
@@ -119,6 +120,12 @@ impl<U: Protocol> Hosted<U> {
     /// `connection_made`).
     pub fn data_received(&mut self, data: &[u8]) {
         self.with(|p, cx| p.data_received(cx, data));
+    }
+
+    /// Forwards a descriptor the peer passed (dropped, so closed, before
+    /// `connection_made`).
+    pub fn file_descriptor_received(&mut self, fd: OwnedFd) {
+        self.with(|p, cx| p.file_descriptor_received(cx, fd));
     }
 
     /// Forwards the peer's EOF.

@@ -10,6 +10,8 @@ pub use cx::Cx;
 pub use handle::ProtocolHandle;
 pub use hosted::Hosted;
 
+use std::os::fd::OwnedFd;
+
 use crate::Failure;
 
 /// The logic of one connection, driven by the reactor through callbacks (Twisted's
@@ -21,7 +23,9 @@ use crate::Failure;
 /// 1. [`connection_made`](Protocol::connection_made), once;
 /// 2. [`data_received`](Protocol::data_received), zero or more times, with the bytes in the
 ///    order they arrived, split and joined arbitrarily (a protocol must not assume one call
-///    per message);
+///    per message); over a UNIX socket,
+///    [`file_descriptor_received`](Protocol::file_descriptor_received) for each descriptor
+///    passed, before the bytes it came with;
 /// 3. [`read_connection_lost`](Protocol::read_connection_lost) and
 ///    [`write_connection_lost`](Protocol::write_connection_lost), at most once each, when
 ///    one direction of the connection closes;
@@ -54,6 +58,38 @@ pub trait Protocol: Sized + 'static {
     /// Bytes arrived. `data` is only valid during the call; copy what must be kept.
     fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
         let _ = (cx, data);
+    }
+
+    /// A descriptor arrived from the peer over a UNIX socket (Twisted's
+    /// `IFileDescriptorReceiver.fileDescriptorReceived`), before the bytes it came with.
+    /// The protocol owns `fd` (received close-on-exec): keep it, or drop it to close it.
+    ///
+    /// The default closes it and logs that the protocol does not take descriptors, so a
+    /// peer cannot make a process that did not ask for descriptors hold them open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::OwnedFd;
+    /// use torsion::{Cx, Protocol};
+    ///
+    /// struct Collect(Vec<OwnedFd>);
+    ///
+    /// impl Protocol for Collect {
+    ///     fn file_descriptor_received(&mut self, _cx: &mut Cx<Self>, fd: OwnedFd) {
+    ///         self.0.push(fd);
+    ///     }
+    /// }
+    /// ```
+    fn file_descriptor_received(&mut self, cx: &mut Cx<Self>, fd: OwnedFd) {
+        let transport = cx.transport();
+        tracing::warn!(
+            protocol = std::any::type_name::<Self>(),
+            host = %transport.get_host(),
+            peer = %transport.get_peer(),
+            "the protocol does not take descriptors; closing the one received"
+        );
+        drop(fd);
     }
 
     /// The peer closed its side for writing (EOF). The default closes the connection once

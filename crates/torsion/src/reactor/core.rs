@@ -16,10 +16,10 @@ use super::timer_driver::TimerDriver;
 use super::token::WAKER;
 use super::triggers::Triggers;
 use crate::defer::executor::{self, Executor};
+use crate::listening::Listeners;
 use crate::resolver::HostnameResolver;
 use crate::slab::Slab;
 use crate::stream::Streams;
-use crate::tcp::Listeners;
 use crate::udp::Datagrams;
 
 pub(crate) type LookupDone = Box<dyn FnOnce(io::Result<Vec<SocketAddr>>)>;

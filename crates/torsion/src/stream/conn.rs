@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::rc::Rc;
 
 use super::flags;
@@ -316,7 +316,21 @@ impl StreamConn {
         self.write_fd = -1;
     }
 
-    /// Reads once into `buf` and notes in the flags whether the descriptor was drained.
+    /// Reads once into `buf`, with `recvmsg` for a kind that passes descriptors
+    /// ([`flags::PASSES_FDS`]) and `read` otherwise. The loop's common edge calls
+    /// [`read_into`](StreamConn::read_into) itself, having ruled the kind out with the
+    /// mask it tests anyway; the reads after the first of an event come here.
+    #[inline(always)]
+    pub(crate) fn read_any(&mut self, buf: &mut [u8]) -> ReadOutcome {
+        if self.has(flags::PASSES_FDS) {
+            return self.read_passing_fds(buf);
+        }
+        self.read_into(buf)
+    }
+
+    /// Reads once into `buf` with `read(2)` and notes in the flags whether the descriptor
+    /// was drained. Not for a kind that passes descriptors: see
+    /// [`read_any`](StreamConn::read_any).
     #[inline(always)]
     pub(crate) fn read_into(&mut self, buf: &mut [u8]) -> ReadOutcome {
         self.set(flags::READING);
@@ -351,6 +365,86 @@ impl StreamConn {
             }
             _ => ReadOutcome::Failed(err),
         }
+    }
+
+    /// `read_into` for a kind that passes descriptors: one `recvmsg` through the source.
+    /// The kernel ends a read after bytes that carried descriptors, so a short read proves
+    /// the socket drained only when none came.
+    #[cold]
+    #[inline(never)]
+    fn read_passing_fds(&mut self, buf: &mut [u8]) -> ReadOutcome {
+        self.set(flags::READING);
+        let Some(source) = self.source.as_mut() else {
+            return ReadOutcome::Nothing { retry: false };
+        };
+        match source.recv_with_fds(buf) {
+            Ok((0, _)) => ReadOutcome::Eof,
+            Ok((n, fds)) => {
+                let more = n == buf.len() || fds || self.has(flags::READ_HUP);
+                if !more {
+                    self.clear(flags::READ_READY);
+                }
+                if fds {
+                    ReadOutcome::BytesWithFds { n, more }
+                } else {
+                    ReadOutcome::Bytes { n, more }
+                }
+            }
+            Err(err) => match err.kind() {
+                io::ErrorKind::WouldBlock => {
+                    self.clear(flags::READ_READY);
+                    ReadOutcome::Nothing { retry: false }
+                }
+                io::ErrorKind::Interrupted => ReadOutcome::Nothing { retry: true },
+                _ => ReadOutcome::Failed(err),
+            },
+        }
+    }
+
+    /// The descriptors the last reads received, to hand to the protocol.
+    pub(crate) fn take_received_fds(&mut self) -> Vec<OwnedFd> {
+        self.source
+            .as_mut()
+            .map(|s| s.take_received_fds())
+            .unwrap_or_default()
+    }
+
+    /// Queues `fd` to go with the next bytes sent (the flush takes the slow path until it
+    /// went).
+    pub(crate) fn queue_fd(&mut self, fd: OwnedFd) -> io::Result<()> {
+        if self.has(flags::REFUSES_WRITES) {
+            return Err(closed());
+        }
+        self.source.as_mut().ok_or_else(closed)?.queue_fd(fd)?;
+        self.set(flags::FDS_QUEUED);
+        Ok(())
+    }
+
+    /// `write_out` with descriptors queued: `sendmsg` carries them with the first unsent
+    /// bytes, then the rest is written as usual. With nothing to send they wait (a
+    /// descriptor needs at least one byte to travel with).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn write_out_passing_fds(&mut self) -> io::Result<usize> {
+        while self.has(flags::WRITABLE) && self.has(flags::FDS_QUEUED) && self.wbuf.appended() > 0 {
+            let Some(source) = self.source.as_mut() else {
+                break;
+            };
+            match source.send_with_fds(self.wbuf.unsent()) {
+                Ok((n, still_queued)) => {
+                    if !still_queued {
+                        self.clear(flags::FDS_QUEUED);
+                    }
+                    self.wbuf.consume(n);
+                }
+                Err(err) => match err.kind() {
+                    io::ErrorKind::WouldBlock => self.clear(flags::WRITABLE),
+                    io::ErrorKind::Interrupted => {}
+                    _ => return Err(err),
+                },
+            }
+        }
+        self.write_out()
     }
 
     /// Writes as much of the buffer as the descriptor takes and returns how much is
@@ -396,6 +490,11 @@ pub(crate) enum ReadOutcome {
         n: usize,
         more: bool,
     },
+    /// As `Bytes`, and descriptors came with them: the source holds them.
+    BytesWithFds {
+        n: usize,
+        more: bool,
+    },
     Eof,
     /// Nothing to read now (EAGAIN), or a signal interrupted the call.
     Nothing {
@@ -407,4 +506,85 @@ pub(crate) enum ReadOutcome {
 /// The error for a call on a closed connection.
 pub(crate) fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "the connection is closed")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::IoSlice;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use crate::unix::UnixSource;
+
+    /// A connection over one end of a UNIX socket pair, and the other end.
+    fn unix_conn() -> (StreamConn, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let source = UnixSource::new(mio::net::UnixStream::from_std(ours));
+        (StreamConn::new(Box::new(source), None, false), theirs)
+    }
+
+    /// Sends `data` with `fd` from a std socket (the peer's side), with libc.
+    fn send_fd(socket: &UnixStream, data: &[u8], fd: RawFd) {
+        let mut control = [0u64; 4];
+        let payload = std::mem::size_of::<RawFd>();
+        let iov = [IoSlice::new(data)];
+        // SAFETY: all-zero bytes are a valid msghdr; the pointers set below stay valid for
+        // the call, and `control` (32 bytes, aligned) holds one header with one fd.
+        unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = libc::CMSG_SPACE(payload as u32) as usize;
+            let header = libc::CMSG_FIRSTHDR(&msg);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(payload as u32) as usize;
+            libc::CMSG_DATA(header).cast::<RawFd>().write_unaligned(fd);
+            assert_eq!(
+                libc::sendmsg(socket.as_raw_fd(), &msg, 0),
+                data.len() as isize
+            );
+        }
+    }
+
+    #[test]
+    fn a_unix_stream_reads_with_recvmsg_and_keeps_the_descriptors() {
+        let (mut conn, peer) = unix_conn();
+        assert!(conn.has(flags::PASSES_FDS));
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        send_fd(&peer, b"xy", file.as_raw_fd());
+        conn.set(flags::READ_READY);
+        let mut buf = [0; 16];
+        match conn.read_any(&mut buf) {
+            ReadOutcome::BytesWithFds { n: 2, more: true } => {}
+            _ => panic!("bytes with a descriptor, and maybe more to read"),
+        }
+        assert_eq!(&buf[..2], b"xy");
+        assert_eq!(conn.take_received_fds().len(), 1);
+        assert!(matches!(
+            conn.read_any(&mut buf),
+            ReadOutcome::Nothing { retry: false }
+        ));
+    }
+
+    #[test]
+    fn queued_descriptors_wait_for_a_byte_and_go_with_it() {
+        let (mut conn, peer) = unix_conn();
+        let file = std::fs::File::open("/proc/self/stat").unwrap();
+        conn.queue_fd(file.try_clone().unwrap().into()).unwrap();
+        assert!(conn.has(flags::FDS_QUEUED));
+        assert_eq!(conn.write_out_passing_fds().unwrap(), 0);
+        assert!(conn.has(flags::FDS_QUEUED), "nothing to carry it yet");
+        conn.append(b"z");
+        assert_eq!(conn.write_out_passing_fds().unwrap(), 0);
+        assert!(!conn.has(flags::FDS_QUEUED));
+        peer.set_nonblocking(true).unwrap();
+        let mut fds = Vec::new();
+        let mut buf = [0; 4];
+        let n = crate::unix::recv_with_fds(peer.as_raw_fd(), &mut buf, &mut fds).unwrap();
+        assert_eq!((&buf[..n], fds.len()), (&b"z"[..], 1));
+    }
 }

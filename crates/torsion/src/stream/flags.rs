@@ -43,6 +43,12 @@ pub(crate) const READ_TO_EAGAIN: u32 = 1 << 16;
 /// Kind bit: epoll refused the read descriptor (a regular file): it is always ready, and
 /// the loop reads it from its resumed list instead of waiting for an event.
 pub(crate) const UNPOLLED: u32 = 1 << 17;
+/// Kind bit: the socket can carry descriptors (a UNIX stream): reads use `recvmsg`, so
+/// descriptors that arrive are received (and never dropped by a plain `read`).
+pub(crate) const PASSES_FDS: u32 = 1 << 18;
+/// Descriptors wait in the source's queue to go with the next bytes sent: flushes take the
+/// slow path, which writes with `sendmsg`.
+pub(crate) const FDS_QUEUED: u32 = 1 << 19;
 
 /// Any of these stops reading.
 pub(crate) const STOPS_READING: u32 = CONNECTING
@@ -61,7 +67,8 @@ pub(crate) const FLUSH_SLOW: u32 = CONNECTING
     | CLOSING
     | CLOSED
     | PRODUCER
-    | SWITCHING;
+    | SWITCHING
+    | FDS_QUEUED;
 /// Any of these refuses new writes.
 pub(crate) const REFUSES_WRITES: u32 = SHUTDOWN_REQUESTED | WRITE_SHUT | CLOSING | CLOSED;
 /// Any of these says a short read may leave data behind.
@@ -82,4 +89,54 @@ pub(crate) fn debug_check(flags: u32) {
         flags & CLOSED == 0 || flags & READING == 0,
         "a closed stream is not being read: {flags:#x}"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [u32; 20] = [
+        CONNECTING,
+        READ_READY,
+        READ_HUP,
+        READ_EOF,
+        WRITABLE,
+        USER_PAUSED,
+        BACKPRESSURE,
+        DISCONNECTING,
+        SHUTDOWN_REQUESTED,
+        WRITE_SHUT,
+        IN_DIRTY,
+        CLOSING,
+        READING,
+        CLOSED,
+        PRODUCER,
+        SWITCHING,
+        READ_TO_EAGAIN,
+        UNPOLLED,
+        PASSES_FDS,
+        FDS_QUEUED,
+    ];
+
+    #[test]
+    fn every_bit_is_its_own() {
+        let mut seen = 0;
+        for bit in ALL {
+            assert_eq!(bit.count_ones(), 1, "{bit:#x}");
+            assert_eq!(seen & bit, 0, "{bit:#x} used twice");
+            seen |= bit;
+        }
+    }
+
+    #[test]
+    fn descriptor_passing_stays_off_the_common_paths() {
+        // Queued descriptors make the flush slow (it sends them with sendmsg) ...
+        assert_ne!(FLUSH_SLOW & FDS_QUEUED, 0);
+        // ... but a UNIX stream with nothing queued flushes fast, and neither bit stops
+        // reading or refuses writes.
+        assert_eq!(FLUSH_SLOW & PASSES_FDS, 0);
+        assert_eq!(STOPS_READING & (PASSES_FDS | FDS_QUEUED), 0);
+        assert_eq!(REFUSES_WRITES & (PASSES_FDS | FDS_QUEUED), 0);
+        assert_eq!(SHORT_READ_NOT_DRAINED & PASSES_FDS, 0);
+    }
 }

@@ -120,7 +120,12 @@ impl Reactor {
                 self.switch_protocol(cell);
                 conn = cell.conn().borrow_mut();
             }
-            match conn.write_out() {
+            let written = if conn.has(flags::FDS_QUEUED) {
+                conn.write_out_passing_fds()
+            } else {
+                conn.write_out()
+            };
+            match written {
                 Ok(pending) => pending,
                 Err(err) => {
                     drop(conn);

@@ -1,6 +1,7 @@
 //! [`StreamHandle`]: how a [`Transport`](crate::Transport) reaches its stream connection.
 
 use std::io;
+use std::os::fd::OwnedFd;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use crate::address::Address;
 use crate::error::ProducerAlreadyRegistered;
 use crate::producer::SharedProducer;
 use crate::time::ReactorTime;
+use crate::unix::PeerCredentials;
 use crate::{Failure, Reactor};
 
 /// A transport's way into its connection: the reactor and the connection itself.
@@ -101,6 +103,21 @@ impl StreamHandle {
 
     pub(crate) fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
         self.with_conn(|_, conn| conn.source()?.set_keepalive(enabled))
+            .unwrap_or_else(|| Err(closed()))
+    }
+
+    /// Queues `fd` to go with the next bytes sent.
+    pub(crate) fn send_file_descriptor(&self, fd: OwnedFd) -> io::Result<()> {
+        self.with_conn(|r, conn| {
+            conn.queue_fd(fd)?;
+            r.mark_dirty(&self.cell, conn);
+            Ok(())
+        })
+        .unwrap_or_else(|| Err(closed()))
+    }
+
+    pub(crate) fn peer_credentials(&self) -> io::Result<PeerCredentials> {
+        self.with_conn(|_, conn| conn.source()?.peer_credentials())
             .unwrap_or_else(|| Err(closed()))
     }
 

@@ -10,7 +10,10 @@
 //!   the reactor's table ([`Streams`], `table.rs`) and the connection's transports
 //!   ([`StreamHandle`], `handle.rs`).
 //! - How bytes move: `read_into` and `write_out` on [`StreamConn`], with `read(2)` and
-//!   `write(2)` for every kind (SIGPIPE is ignored by the reactor, as Twisted does). A
+//!   `write(2)` for every kind (SIGPIPE is ignored by the reactor, as Twisted does), except
+//!   that a kind that passes descriptors (`PASSES_FDS`, a UNIX stream) reads with
+//!   `recvmsg` through its source, and a flush with descriptors queued (`FDS_QUEUED`, one
+//!   of `FLUSH_SLOW`) sends them with `sendmsg` on the slow path. A
 //!   completion backend would replace these two and call [`Reactor::after_write`] when a
 //!   write completes; the write buffer ([`WriteBuffer`]) keeps bytes in flight apart from
 //!   the part appends go to, and a close frees only the latter.
@@ -39,7 +42,8 @@
 //! | `CLOSED` | `finalize` | never |
 //! | `PRODUCER` | `register_producer` | `unregister_producer`; the close |
 //! | `SWITCHING` | `Cx::switch_protocol` | the flush that switches |
-//! | `READ_TO_EAGAIN`, `UNPOLLED` | the kind, at creation | never |
+//! | `READ_TO_EAGAIN`, `UNPOLLED`, `PASSES_FDS` | the kind, at creation | never |
+//! | `FDS_QUEUED` | `Transport::send_file_descriptor` | the flush that sent the last queued descriptor |
 //!
 //! Reading happens only while `READ_READY` is set and none of
 //! [`STOPS_READING`](flags::STOPS_READING) is; the fast flush only while none of

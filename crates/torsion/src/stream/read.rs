@@ -25,14 +25,19 @@ impl Reactor {
         };
         let got = {
             let mut conn = cell.conn().borrow_mut();
-            // The common edge: data arrived on an open, writable connection.
+            // The common edge: data arrived on an open, writable connection of a kind that
+            // reads with `read(2)`. The mask also sends a kind that passes descriptors to
+            // the other branch, which reads it on its own path: the common one carries no
+            // test of its own for it.
             if event.is_readable()
                 && !(event.is_read_closed() || event.is_error())
-                && conn.flags() & (flags::WRITABLE | flags::PRODUCER) == flags::WRITABLE
+                && conn.flags() & (flags::WRITABLE | flags::PRODUCER | flags::PASSES_FDS)
+                    == flags::WRITABLE
             {
                 conn.set(flags::READ_READY);
-            } else {
-                self.note_event(&cell, &mut conn, event);
+            } else if self.note_event(&cell, &mut conn, event) {
+                drop(conn);
+                return self.read_passing_fds(cell, buf);
             }
             if !conn.may_read() {
                 if conn.has(flags::CONNECTING) {
@@ -60,9 +65,11 @@ impl Reactor {
         self.do_read(cell.key(), buf);
     }
 
-    /// Records what any other readiness event says.
+    /// Records what any other readiness event says; returns whether the connection is of
+    /// a kind that passes descriptors (it is then read by
+    /// [`read_passing_fds`](Reactor::read_passing_fds)).
     #[inline(never)]
-    fn note_event(&self, cell: &Rc<StreamCell>, conn: &mut StreamConn, event: &Event) {
+    fn note_event(&self, cell: &Rc<StreamCell>, conn: &mut StreamConn, event: &Event) -> bool {
         let hup = event.is_read_closed() || event.is_error();
         if event.is_readable() || hup {
             conn.set(flags::READ_READY);
@@ -80,6 +87,26 @@ impl Reactor {
                 self.mark_dirty(cell, conn);
             }
         }
+        conn.has(flags::PASSES_FDS)
+    }
+
+    /// The readiness event of a kind that passes descriptors: as the common path, with
+    /// `recvmsg` (through [`read_loop`](Reactor::read_loop)).
+    #[cold]
+    #[inline(never)]
+    fn read_passing_fds(&self, cell: Rc<StreamCell>, buf: &mut [u8]) {
+        let (may_read, connecting) = {
+            let conn = cell.conn().borrow();
+            (conn.may_read(), conn.has(flags::CONNECTING))
+        };
+        if !may_read {
+            if connecting {
+                self.connect_ready(&cell, buf);
+            }
+            return;
+        }
+        self.read_loop(&cell, buf, MAX_READS_PER_EVENT);
+        self.reads_ended(cell);
     }
 
     /// Reads until the descriptor is drained (or a fair share is read), handing each
@@ -119,7 +146,7 @@ impl Reactor {
                 if !conn.may_read() {
                     return;
                 }
-                conn.read_into(buf)
+                conn.read_any(buf)
             };
             if !self.deliver(cell, got, buf) {
                 return;
@@ -142,6 +169,7 @@ impl Reactor {
                 }
                 more
             }
+            ReadOutcome::BytesWithFds { n, more } => self.deliver_with_fds(cell, &buf[..n]) && more,
             ReadOutcome::Eof => {
                 self.read_eof(cell);
                 false
@@ -152,6 +180,25 @@ impl Reactor {
                 false
             }
         }
+    }
+
+    /// Hands the descriptors that came with a read to the protocol, then the bytes they
+    /// came with; returns whether to go on. After a panic the rest are closed (dropped).
+    #[cold]
+    #[inline(never)]
+    fn deliver_with_fds(&self, cell: &StreamCell, data: &[u8]) -> bool {
+        let fds = cell.conn().borrow_mut().take_received_fds();
+        for fd in fds {
+            if let Err(reason) = cell.with_protocol(|p| p.file_descriptor_received(fd)) {
+                self.abort_for_panic(cell.key(), reason);
+                return false;
+            }
+        }
+        if let Err(reason) = cell.with_protocol(|p| p.data_received(data)) {
+            self.abort_for_panic(cell.key(), reason);
+            return false;
+        }
+        true
     }
 
     fn read_eof(&self, cell: &StreamCell) {

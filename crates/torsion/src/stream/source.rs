@@ -7,11 +7,12 @@
 
 use std::any::Any;
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 
 use mio::{Registry, Token};
 
 use crate::transport::unsupported;
+use crate::unix::PeerCredentials;
 
 /// How the poller took a stream's descriptors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,54 @@ pub(crate) trait StreamSource {
     fn set_keepalive(&self, enabled: bool) -> io::Result<()> {
         let _ = enabled;
         Err(unsupported("SO_KEEPALIVE"))
+    }
+
+    /// Reads once with `recvmsg` into `buf`, keeping the descriptors that came with the
+    /// bytes for [`take_received_fds`](StreamSource::take_received_fds); returns the bytes
+    /// read and whether descriptors came. Only called for kinds with
+    /// [`PASSES_FDS`](super::flags::PASSES_FDS).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (EAGAIN when there is nothing to read), or `Unsupported`.
+    fn recv_with_fds(&mut self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        let _ = buf;
+        Err(unsupported("passing descriptors"))
+    }
+
+    /// The descriptors received by the last reads, in the order they came.
+    fn take_received_fds(&mut self) -> Vec<OwnedFd> {
+        Vec::new()
+    }
+
+    /// Queues `fd` to go with the next bytes sent.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` for a kind that cannot pass descriptors (TCP, a pipe).
+    fn queue_fd(&mut self, fd: OwnedFd) -> io::Result<()> {
+        drop(fd);
+        Err(unsupported("passing descriptors"))
+    }
+
+    /// Sends a prefix of `data` (at least one byte, never empty) with queued descriptors;
+    /// returns how many bytes went and whether descriptors are still queued.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (EAGAIN when the socket is full), or `Unsupported`.
+    fn send_with_fds(&mut self, data: &[u8]) -> io::Result<(usize, bool)> {
+        let _ = data;
+        Err(unsupported("passing descriptors"))
+    }
+
+    /// The peer's process, user and group (`SO_PEERCRED`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error, or `Unsupported` for a kind that is not a UNIX socket.
+    fn peer_credentials(&self) -> io::Result<PeerCredentials> {
+        Err(unsupported("peer credentials"))
     }
 
     /// The source itself, for the code of its kind (a TCP connect checks its socket).

@@ -1,101 +1,36 @@
-//! Outgoing TCP connections on the real reactor: `connect_tcp` and [`TcpConnector`], the
-//! backend of the [`Connector`]s it returns.
+//! Outgoing TCP connections on the real reactor: `connect_tcp` and [`TcpDial`], TCP's
+//! side of the connector every stream kind shares ([`crate::dialing`]): resolving the
+//! name, opening the socket, checking the connect.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::rc::{Rc, Weak};
-use std::time::Duration;
+use std::rc::Rc;
 
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
-use super::connector::ConnectorBackend;
-use super::connector_state::{ConnectorState, Phase};
 use super::{ConnectOptions, Connector, Destination, TcpSource};
-use crate::defer::Deferred;
-use crate::error::{
-    CancelledError, ConnectError, ConnectionRefused, NoProtocol, TimeoutError, UserError,
-};
-use crate::reactor::{token, ReactorCore};
-use crate::slab::Key;
-use crate::stream::{flags, Opener, StreamCell, StreamConn, StreamHandle, StreamSource};
-use crate::time::{DelayedCall, ReactorTime};
-use crate::{ClientFactory, Failure, Reactor, Transport};
+use crate::dialing::{classify_connect_error, Dial, StreamConnector};
+use crate::error::CancelledError;
+use crate::stream::StreamSource;
+use crate::{ClientFactory, Failure, Reactor};
 
-/// A TCP connector: its attempts' bookkeeping and the socket work of the one in progress.
-struct TcpConnector {
-    reactor: Weak<ReactorCore>,
-    options: ConnectOptions,
-    state: ConnectorState,
-    conn: Cell<Option<Key>>,
-    /// The name lookup of the attempt in progress, until it answers.
-    lookup: RefCell<Option<Deferred<()>>>,
-    timeout_call: RefCell<Option<DelayedCall>>,
+/// How a TCP connector dials: resolve the name, then connect from `bind_address`.
+struct TcpDial {
+    bind_address: Option<SocketAddr>,
 }
 
-impl TcpConnector {
-    fn reactor(&self) -> Option<Reactor> {
-        self.reactor.upgrade().map(|core| Reactor { core })
+impl Dial for TcpDial {
+    fn dial(&self, reactor: &Reactor, connector: &Rc<StreamConnector>, attempt: u64) {
+        reactor.begin_connect(connector, attempt, self.bind_address);
     }
 
-    /// The handle the factory's callbacks receive.
-    fn handle(self: &Rc<Self>) -> Connector {
-        Connector::new(self.clone())
-    }
-}
-
-impl ConnectorBackend for TcpConnector {
-    fn destination(&self) -> &Destination {
-        self.state.destination()
+    fn connect_outcome(&self, source: &dyn StreamSource) -> io::Result<bool> {
+        connect_outcome(source).map(|peer| peer.is_some())
     }
 
-    fn phase(&self) -> Phase {
-        self.state.phase()
-    }
-
-    fn connect(self: Rc<Self>) {
-        let Some(reactor) = self.reactor() else {
-            return;
-        };
-        let Some(attempt) = self.state.start_attempt() else {
-            return;
-        };
-        let r = reactor.clone();
-        reactor.call_later(Duration::ZERO, move || r.begin_connect(&self, attempt));
-    }
-
-    fn stop_connecting(self: Rc<Self>) {
-        let Some(reactor) = self.reactor() else {
-            return;
-        };
-        if !self.state.request_stop() {
-            return;
-        }
-        if let Some(key) = self.conn.take() {
-            reactor.discard_stream(key);
-        }
-        let r = reactor.clone();
-        reactor.call_later(Duration::ZERO, move || {
-            r.connect_failed(&self, Failure::new(UserError))
-        });
-    }
-
-    fn transport(&self) -> Option<Transport> {
-        let reactor = self.reactor()?;
-        let key = self.conn.get()?;
-        let cell = reactor.core.streams.get(key)?;
-        if cell.conn().borrow().has(flags::CONNECTING) {
-            return None;
-        }
-        Some(Transport::stream(StreamHandle::new(reactor, cell)))
-    }
-}
-
-fn classify_connect_error(err: io::Error) -> Failure {
-    match err.kind() {
-        io::ErrorKind::ConnectionRefused => Failure::new(ConnectionRefused { os_error: err }),
-        io::ErrorKind::TimedOut => Failure::new(TimeoutError),
-        _ => Failure::new(ConnectError { os_error: err }),
+    fn on_connected(&self, source: &dyn StreamSource) {
+        let _ = source.set_nodelay(true);
     }
 }
 
@@ -149,63 +84,58 @@ impl Reactor {
             host: host.to_string(),
             port,
         };
-        let connector = Rc::new(TcpConnector {
-            reactor: Rc::downgrade(&self.core),
-            options,
-            state: ConnectorState::new(destination, Rc::new(RefCell::new(factory))),
-            conn: Cell::new(None),
-            lookup: RefCell::new(None),
-            timeout_call: RefCell::new(None),
-        });
-        connector.clone().connect();
-        Connector::new(connector)
+        self.start_connector(
+            destination,
+            Rc::new(RefCell::new(factory)),
+            options.timeout,
+            Box::new(TcpDial {
+                bind_address: options.bind_address,
+            }),
+        )
     }
 
-    fn begin_connect(&self, c: &Rc<TcpConnector>, attempt: u64) {
-        if !c.state.begin(&c.handle(), attempt) {
-            return;
-        }
-        if let Some(timeout) = c.options.timeout {
-            let (me, r) = (c.clone(), self.clone());
-            let call = self.call_later(timeout, move || {
-                if me.state.is_current(attempt) {
-                    r.connect_failed(&me, Failure::new(TimeoutError));
-                }
-            });
-            *c.timeout_call.borrow_mut() = Some(call);
-        }
-        let Destination { host, port } = c.state.destination().clone();
+    /// Resolves the destination's name with the reactor's resolver (off the loop) and
+    /// connects to the address found; the lookup is the attempt's pending step, cancelled
+    /// if the attempt is abandoned.
+    fn begin_connect(&self, c: &Rc<StreamConnector>, attempt: u64, bind: Option<SocketAddr>) {
+        let Destination { host, port } = c.destination().clone();
         if let Some(addr) = crate::resolver::literal(&host, port) {
-            return self.connect_to(c, attempt, addr);
+            return self.connect_to(c, attempt, addr, bind);
         }
         let (me, r) = (c.clone(), self.clone());
         let (me_failed, r_failed) = (c.clone(), self.clone());
         let lookup = self.resolve_host_name(&host, port).add_callbacks(
             move |addrs: Vec<SocketAddr>| {
-                me.lookup.borrow_mut().take();
+                me.take_pending();
                 if let Some(addr) = pick_address(&addrs) {
-                    r.connect_to(&me, attempt, addr);
+                    r.connect_to(&me, attempt, addr, bind);
                 }
                 Ok(())
             },
             move |failure: Failure| {
-                me_failed.lookup.borrow_mut().take();
-                if me_failed.state.is_current(attempt) && !failure.check::<CancelledError>() {
+                me_failed.take_pending();
+                if me_failed.is_current(attempt) && !failure.check::<CancelledError>() {
                     r_failed.connect_failed(&me_failed, failure);
                 }
                 Ok(())
             },
         );
         if !lookup.called() {
-            *c.lookup.borrow_mut() = Some(lookup);
+            c.set_pending(lookup);
         }
     }
 
-    fn connect_to(&self, c: &Rc<TcpConnector>, attempt: u64, addr: SocketAddr) {
-        if !c.state.is_current(attempt) {
+    fn connect_to(
+        &self,
+        c: &Rc<StreamConnector>,
+        attempt: u64,
+        addr: SocketAddr,
+        bind: Option<SocketAddr>,
+    ) {
+        if !c.is_current(attempt) {
             return;
         }
-        let socket = match start_socket(addr, c.options.bind_address) {
+        let socket = match start_socket(addr, bind) {
             Ok(socket) => socket,
             Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
@@ -213,75 +143,8 @@ impl Reactor {
             Ok(host) => host,
             Err(err) => return self.connect_failed(c, classify_connect_error(err)),
         };
-        let streams = &self.core.streams;
-        let key = streams.next_key();
-        let mut source = Box::new(TcpSource::new(socket));
-        if let Err(err) = source.register(self.core.io.registry(), token::stream(key)) {
-            drop(source);
-            self.descriptor_freed();
-            return self.connect_failed(c, Failure::new(ConnectError { os_error: err }));
-        }
-        let opener: Rc<dyn Opener> = Rc::new(Opening(c.clone()));
-        streams.insert(
-            host.into(),
-            addr.into(),
-            StreamConn::new(source, Some(opener), true),
-        );
-        c.conn.set(Some(key));
-    }
-
-    fn connected(&self, c: &Rc<TcpConnector>, cell: &Rc<StreamCell>) {
-        let key = cell.key();
-        {
-            let mut conn = cell.conn().borrow_mut();
-            conn.set_connected();
-            if let Ok(source) = conn.source() {
-                let _ = source.set_nodelay(true);
-            }
-        }
-        if let Some(call) = c.timeout_call.borrow_mut().take() {
-            let _ = call.cancel();
-        }
-        c.state.set_connected();
-        let transport = Transport::stream(StreamHandle::new(self.clone(), cell.clone()));
-        let Some(protocol) = c.state.build(
-            cell.peer().clone(),
-            transport,
-            self.core.timers.scheduler().clone(),
-        ) else {
-            self.discard_stream(key);
-            c.state.declined();
-            return self.connect_failed(c, Failure::new(NoProtocol));
-        };
-        cell.set_protocol(protocol);
-        if let Err(reason) = cell.with_protocol(|p| p.connection_made()) {
-            self.abort_for_panic(key, reason);
-        }
-    }
-
-    /// The attempt failed: release what it held, tell the factory, and stop it unless it
-    /// tries again.
-    fn connect_failed(&self, c: &Rc<TcpConnector>, reason: Failure) {
-        if c.state.phase() != Phase::Connecting {
-            return;
-        }
-        if let Some(call) = c.timeout_call.borrow_mut().take() {
-            let _ = call.cancel();
-        }
-        if let Some(key) = c.conn.take() {
-            self.discard_stream(key);
-        }
-        let lookup = c.lookup.borrow_mut().take();
-        if let Some(lookup) = lookup {
-            lookup.cancel();
-        }
-        c.state.report_failed(&c.handle(), &reason);
-    }
-
-    /// An established connection closed (after its protocol heard of it).
-    fn client_lost(&self, c: &Rc<TcpConnector>, reason: Failure) {
-        c.conn.set(None);
-        c.state.report_lost(&c.handle(), &reason);
+        let source = Box::new(TcpSource::new(socket));
+        self.open_connecting(c, attempt, source, host.into(), addr.into());
     }
 }
 
@@ -302,30 +165,5 @@ fn connect_outcome(source: &dyn StreamSource) -> io::Result<Option<SocketAddr>> 
         Ok(peer) => Ok(Some(peer)),
         Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(None),
         Err(err) => Err(err),
-    }
-}
-
-/// What a connecting stream reports back to: the connector of the attempt that opened it.
-struct Opening(Rc<TcpConnector>);
-
-impl Opener for Opening {
-    fn connect_ready(&self, reactor: &Reactor, cell: &Rc<StreamCell>) {
-        let outcome = match cell.conn().borrow().source() {
-            Ok(source) => connect_outcome(source),
-            Err(_) => return,
-        };
-        match outcome {
-            Ok(Some(_)) => reactor.connected(&self.0, cell),
-            Ok(None) => {}
-            Err(err) => reactor.connect_failed(&self.0, classify_connect_error(err)),
-        }
-    }
-
-    fn closed(&self, reactor: &Reactor, reason: Failure, connecting: bool) {
-        if connecting {
-            reactor.connect_failed(&self.0, reason);
-        } else {
-            reactor.client_lost(&self.0, reason);
-        }
     }
 }

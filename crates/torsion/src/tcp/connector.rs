@@ -31,12 +31,14 @@ impl Default for ConnectOptions {
     }
 }
 
-/// Where a connector connects to, as it was given (host name or address, and port).
+/// Where a connector connects to, as it was given (host name or address, and port; for
+/// a UNIX socket, its name and port 0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destination {
-    /// The host name or IP address.
+    /// The host name or IP address; for [`connect_unix`](crate::Reactor::connect_unix),
+    /// the socket's path (or `@name` for an abstract name).
     pub host: String,
-    /// The TCP port.
+    /// The TCP port; 0 for a UNIX socket.
     pub port: u16,
 }
 

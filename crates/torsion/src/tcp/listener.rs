@@ -1,13 +1,13 @@
-//! Listening TCP ports: `listen_tcp`, accepting, and [`ListeningPort`].
+//! Listening TCP ports: `listen_tcp`, TCP's side of accepting, and [`ListeningPort`].
+//! The accepting itself is every kind's ([`crate::listening`]).
 
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
-use std::time::Duration;
 
-use mio::Interest;
+use mio::{Interest, Registry, Token};
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 
 use super::TcpSource;
@@ -15,75 +15,43 @@ use crate::address::Address;
 use crate::defer::Deferred;
 use crate::error::{CannotListenError, InvalidAddress};
 use crate::factory::AnyFactory;
-use crate::reactor::token;
-use crate::slab::{Key, Slab};
-use crate::stream::{StreamConn, StreamHandle, StreamSource};
-use crate::time::{DelayedCall, ReactorTime};
-use crate::{Factory, Failure, Reactor, Transport};
+use crate::listening::{AcceptSource, Accepted};
+use crate::slab::Key;
+use crate::{Factory, Failure, Reactor};
 
-const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
-const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
-/// Connections accepted per readiness event before the other connections get their turn
-/// (a connect flood must not starve them); the rest are accepted next iteration. Twisted
-/// starts at 100 per event.
-pub(crate) const MAX_ACCEPTS_PER_EVENT: usize = 128;
-
-struct Listener {
+/// A listening TCP socket: what TCP's own in accepting (the address, `TCP_NODELAY`).
+struct TcpAcceptSource {
     socket: mio::net::TcpListener,
-    factory: Rc<dyn AnyFactory>,
-    backoff: Duration,
-    /// The retry after an accept failed; `None` while accepting normally.
-    retry: Option<DelayedCall>,
 }
 
-/// A reactor's listening TCP ports and the accepts they have queued.
-///
-/// Invariants: a port is in `ports` from `listen_tcp` until `stop_listening` (or the
-/// reactor's shutdown), registered with the poller under its key's token; a key in
-/// `again` is accepted on the next iteration; a port with a `retry` is backing off and is
-/// not accepted from events until the retry runs or a descriptor is freed.
-#[derive(Default)]
-pub(crate) struct Listeners {
-    ports: RefCell<Slab<Listener>>,
-    /// Ports to accept from next iteration without waiting for an event: cut short after
-    /// their fair share, or retried because a descriptor was freed.
-    again: RefCell<Vec<Key>>,
-    /// Ports backing off after a failed accept, to retry as soon as a descriptor is freed.
-    starved: RefCell<Vec<Key>>,
-}
-
-impl Listeners {
-    pub(crate) fn contains(&self, key: Key) -> bool {
-        self.ports.borrow().get(key).is_some()
+impl AcceptSource for TcpAcceptSource {
+    fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        registry.register(&mut self.socket, token, Interest::READABLE)
     }
 
-    pub(crate) fn keys(&self) -> Vec<Key> {
-        self.ports.borrow().keys()
+    fn deregister(&mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.socket);
     }
 
-    /// Whether the next poll must not block: accepts are queued.
-    pub(crate) fn has_queued_work(&self) -> bool {
-        !self.again.borrow().is_empty()
+    fn accept(&self) -> io::Result<Accepted> {
+        let (stream, peer) = self.socket.accept()?;
+        let _ = stream.set_nodelay(true);
+        let host = stream.local_addr()?;
+        Ok(Accepted {
+            source: Box::new(TcpSource::new(stream)),
+            host: Address::Tcp(host),
+            peer: Address::Tcp(peer),
+        })
     }
 
-    /// A descriptor was freed: the ports that ran out of descriptors retry at once (on
-    /// the next iteration) instead of waiting out their backoff.
-    pub(crate) fn retry_starved(&self) {
-        if self.starved.borrow().is_empty() {
-            return;
-        }
-        let starved = std::mem::take(&mut *self.starved.borrow_mut());
-        let mut ports = self.ports.borrow_mut();
-        for key in starved {
-            let Some(listener) = ports.get_mut(key) else {
-                continue;
-            };
-            if let Some(retry) = listener.retry.take() {
-                let _ = retry.cancel();
-                self.again.borrow_mut().push(key);
-            }
-        }
+    fn local(&self) -> Address {
+        self.socket
+            .local_addr()
+            .map(Address::Tcp)
+            .unwrap_or(Address::Tcp(SocketAddr::from(([0, 0, 0, 0], 0))))
     }
+
+    fn close(self: Box<Self>) {}
 }
 
 /// How to listen: which interface, how long a backlog, whether to share the port.
@@ -220,16 +188,6 @@ pub(crate) fn interface_ip(interface: &str) -> Result<IpAddr, Failure> {
     })
 }
 
-/// `accept` errors that mean the process or system ran out of something (descriptors,
-/// buffers, memory) and will pass: ENFILE, EMFILE, ENOBUFS, ENOMEM on Linux.
-fn is_resource_exhaustion(err: &io::Error) -> bool {
-    const ENOMEM: i32 = 12;
-    const ENFILE: i32 = 23;
-    const EMFILE: i32 = 24;
-    const ENOBUFS: i32 = 105;
-    matches!(err.raw_os_error(), Some(ENOMEM | ENFILE | EMFILE | ENOBUFS))
-}
-
 impl Reactor {
     /// Listens on `port` of every IPv4 interface; each accepted connection gets a
     /// protocol from `factory` (0 picks a free port: see [`ListeningPort::get_host`]).
@@ -262,23 +220,15 @@ impl Reactor {
         let std_listener = bind_listener(SocketAddr::new(ip, port), &options)
             .map_err(|e| Failure::new(cannot(e)))?;
         let addr = std_listener.local_addr()?;
-        let mut socket = mio::net::TcpListener::from_std(std_listener);
+        let source = Box::new(TcpAcceptSource {
+            socket: mio::net::TcpListener::from_std(std_listener),
+        });
         let factory: Rc<dyn AnyFactory> = Rc::new(RefCell::new(factory));
-        let key = {
-            let mut ports = self.core.listeners.ports.borrow_mut();
-            let key = ports.next_key();
-            self.core
-                .io
-                .registry()
-                .register(&mut socket, token::listener(key), Interest::READABLE)
-                .map_err(|e| Failure::new(cannot(e)))?;
-            ports.insert(Listener {
-                socket,
-                factory: factory.clone(),
-                backoff: Duration::ZERO,
-                retry: None,
-            })
-        };
+        let key = self
+            .core
+            .listeners
+            .add(self.core.io.registry(), source, factory.clone())
+            .map_err(|e| Failure::new(cannot(e)))?;
         factory.do_start();
         tracing::info!(%addr, "listening");
         Ok(ListeningPort {
@@ -286,191 +236,5 @@ impl Reactor {
             key,
             addr,
         })
-    }
-
-    /// Closes the listening socket. The factory's `do_stop` runs from the loop: at once
-    /// when the reactor itself stops the port (`from_loop`), soon after otherwise.
-    ///
-    /// `None` if the port was not listening; else a Deferred fired after `do_stop`.
-    #[track_caller]
-    pub(crate) fn stop_listener(&self, key: Key, from_loop: bool) -> Option<Deferred<()>> {
-        let mut listener = self.core.listeners.ports.borrow_mut().remove(key)?;
-        let _ = self.core.io.registry().deregister(&mut listener.socket);
-        if let Some(retry) = listener.retry.take() {
-            let _ = retry.cancel();
-        }
-        let Listener {
-            socket, factory, ..
-        } = listener;
-        drop(socket);
-        let stopped = Deferred::new();
-        if from_loop {
-            factory.do_stop();
-            let _ = stopped.callback(());
-        } else {
-            let fire = stopped.clone();
-            self.call_later(Duration::ZERO, move || {
-                factory.do_stop();
-                let _ = fire.callback(());
-            });
-        }
-        Some(stopped)
-    }
-
-    /// A listening port is readable: accept its fair share of connections.
-    pub(crate) fn accept_ready(&self, key: Key) {
-        match self.core.listeners.ports.borrow().get(key) {
-            // While backing off, new connections wait in the backlog for the retry.
-            Some(listener) if listener.retry.is_none() => {}
-            _ => return,
-        }
-        self.accept_some(key);
-    }
-
-    /// Accepts from the ports queued for another round.
-    pub(crate) fn accept_again(&self) {
-        let keys = std::mem::take(&mut *self.core.listeners.again.borrow_mut());
-        for key in keys {
-            self.accept_some(key);
-        }
-    }
-
-    fn accept_some(&self, key: Key) {
-        for _ in 0..MAX_ACCEPTS_PER_EVENT {
-            let (result, factory) = {
-                let ports = self.core.listeners.ports.borrow();
-                let Some(listener) = ports.get(key) else {
-                    return;
-                };
-                (listener.socket.accept(), listener.factory.clone())
-            };
-            match result {
-                Ok((stream, peer)) => {
-                    if let Some(l) = self.core.listeners.ports.borrow_mut().get_mut(key) {
-                        l.backoff = Duration::ZERO;
-                    }
-                    self.accept_one(stream, peer, &*factory);
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
-                Err(err)
-                    if matches!(
-                        err.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
-                    ) => {}
-                Err(err) => return self.accept_failed(key, err),
-            }
-        }
-        // A fair share accepted and maybe more waiting: the edge will not come again.
-        self.core.listeners.again.borrow_mut().push(key);
-    }
-
-    /// Logs the error and tries again later, backing off while it keeps failing (never
-    /// spins on EMFILE), or as soon as a descriptor is freed.
-    fn accept_failed(&self, key: Key, err: io::Error) {
-        let mut ports = self.core.listeners.ports.borrow_mut();
-        let Some(listener) = ports.get_mut(key) else {
-            return;
-        };
-        listener.backoff = (listener.backoff * 2).clamp(MIN_ACCEPT_BACKOFF, MAX_ACCEPT_BACKOFF);
-        let addr = listener.socket.local_addr().ok();
-        if is_resource_exhaustion(&err) {
-            tracing::error!(addr = ?addr, %err, retry_in = ?listener.backoff, "accept failed: out of resources");
-        } else {
-            tracing::error!(addr = ?addr, %err, retry_in = ?listener.backoff, "accept failed");
-        }
-        let mut starved = self.core.listeners.starved.borrow_mut();
-        if !starved.contains(&key) {
-            starved.push(key);
-        }
-        let me = self.clone();
-        listener.retry = Some(self.call_later(listener.backoff, move || {
-            if let Some(l) = me.core.listeners.ports.borrow_mut().get_mut(key) {
-                l.retry = None;
-            }
-            me.accept_some(key);
-        }));
-    }
-
-    /// Registers an accepted socket, then builds its protocol: a protocol exists only for
-    /// a connection the loop will drive, so it always gets `connection_made` first.
-    fn accept_one(&self, stream: mio::net::TcpStream, peer: SocketAddr, factory: &dyn AnyFactory) {
-        let _ = stream.set_nodelay(true);
-        let host = match stream.local_addr() {
-            Ok(host) => host,
-            Err(err) => {
-                return tracing::warn!(%peer, %err, "accepted a socket that is already gone")
-            }
-        };
-        let streams = &self.core.streams;
-        let key = streams.next_key();
-        let mut source = Box::new(TcpSource::new(stream));
-        if let Err(err) = source.register(self.core.io.registry(), token::stream(key)) {
-            tracing::error!(%peer, %err, "could not poll an accepted connection");
-            drop(source);
-            return self.descriptor_freed();
-        }
-        let cell = streams.insert(
-            host.into(),
-            peer.into(),
-            StreamConn::new(source, None, false),
-        );
-        let transport = Transport::stream(StreamHandle::new(self.clone(), cell.clone()));
-        let Some(protocol) = factory.build(
-            Address::Tcp(peer),
-            transport,
-            self.core.timers.scheduler().clone(),
-        ) else {
-            tracing::debug!(%peer, "factory refused the connection");
-            return self.discard_stream(key);
-        };
-        cell.set_protocol(protocol);
-        if let Err(reason) = cell.with_protocol(|p| p.connection_made()) {
-            self.abort_for_panic(key, reason);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Cx, Protocol};
-
-    /// Records its callbacks.
-    struct Recorder(Rc<RefCell<Vec<&'static str>>>);
-
-    impl Protocol for Recorder {
-        fn connection_made(&mut self, _cx: &mut Cx<Self>) {
-            self.0.borrow_mut().push("made");
-        }
-        fn connection_lost(&mut self, _cx: &mut Cx<Self>, _reason: &Failure) {
-            self.0.borrow_mut().push("lost");
-        }
-    }
-
-    #[test]
-    fn an_accepted_socket_that_cannot_be_polled_never_reaches_a_protocol() {
-        let reactor = Reactor::new().unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (accepted, peer) = listener.accept().unwrap();
-        accepted.set_nonblocking(true).unwrap();
-        let mut stream = mio::net::TcpStream::from_std(accepted);
-        // Polled already: registering it again fails (EEXIST), as a full epoll set would.
-        reactor
-            .core
-            .io
-            .registry()
-            .register(&mut stream, mio::Token(7), Interest::READABLE)
-            .unwrap();
-        let calls = Rc::new(RefCell::new(Vec::new()));
-        let c = calls.clone();
-        let factory = RefCell::new(move |_peer: Address| {
-            c.borrow_mut().push("built");
-            Some(Recorder(c.clone()))
-        });
-        reactor.accept_one(stream, peer, &factory);
-        reactor.flush_dirty();
-        assert_eq!(*calls.borrow(), Vec::<&str>::new(), "no protocol for it");
-        assert_eq!(reactor.connection_count(), 0);
     }
 }

@@ -11,7 +11,6 @@ mod source;
 pub(crate) use connector::ConnectorBackend;
 pub use connector::{ConnectOptions, Connector, Destination};
 pub(crate) use connector_state::{ConnectorState, Phase};
-pub(crate) use listener::Listeners;
 pub use listener::{ListenOptions, ListeningPort};
 pub use shared_port::SharedPort;
 pub(crate) use source::TcpSource;

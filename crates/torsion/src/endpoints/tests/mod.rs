@@ -7,3 +7,4 @@ mod memory;
 mod properties;
 mod registry;
 mod tcp_spec;
+mod unix_spec;

@@ -9,6 +9,7 @@ use crate::endpoints::{
 fn server(text: &str) -> TcpServerSpec {
     match server_spec_from_string(text) {
         Ok(ServerSpec::Tcp(spec)) => spec,
+        Ok(other) => panic!("{text:?}: not TCP: {other:?}"),
         Err(e) => panic!("{text:?}: {e}"),
     }
 }
@@ -16,6 +17,7 @@ fn server(text: &str) -> TcpServerSpec {
 fn client(text: &str) -> TcpClientSpec {
     match client_spec_from_string(text) {
         Ok(ClientSpec::Tcp(spec)) => spec,
+        Ok(other) => panic!("{text:?}: not TCP: {other:?}"),
         Err(e) => panic!("{text:?}: {e}"),
     }
 }
@@ -157,7 +159,7 @@ fn tcp_client_rejects_bad_arguments() {
     );
     assert_eq!(
         client_error("tcp6:h:1"),
-        r#"unknown endpoint type "tcp6" in "tcp6:h:1" (known: tcp)"#
+        r#"unknown endpoint type "tcp6" in "tcp6:h:1" (known: tcp, unix)"#
     );
 }
 

@@ -4,12 +4,15 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
 use super::live::LiveToken;
 use super::policy::{Link, Policy};
 use crate::producer::SharedProducer;
-use crate::{Address, Cx, Failure, Hosted, Protocol, Reactor, Transport, TransportBackend};
+use crate::{
+    Address, Cx, Failure, Hosted, PeerCredentials, Protocol, Reactor, Transport, TransportBackend,
+};
 
 /// Hosts protocol `U` and passes every callback on to it, through policy `P`.
 ///
@@ -135,6 +138,10 @@ impl<U: Protocol, P: Policy> Protocol for ProtocolWrapper<U, P> {
         }
     }
 
+    fn file_descriptor_received(&mut self, _cx: &mut Cx<Self>, fd: OwnedFd) {
+        self.inner.file_descriptor_received(fd);
+    }
+
     fn read_connection_lost(&mut self, _cx: &mut Cx<Self>) {
         self.inner.read_connection_lost();
     }
@@ -223,6 +230,14 @@ impl<P: Policy> TransportBackend for WrapperTransport<P> {
 
     fn set_tcp_keepalive(&self, enabled: bool) -> io::Result<()> {
         self.below().set_tcp_keepalive(enabled)
+    }
+
+    fn send_file_descriptor(&self, fd: OwnedFd) -> io::Result<()> {
+        self.below().send_file_descriptor(fd)
+    }
+
+    fn get_peer_credentials(&self) -> io::Result<PeerCredentials> {
+        self.below().get_peer_credentials()
     }
 
     fn set_write_watermarks(&self, high: usize, low: usize) {
