@@ -226,7 +226,7 @@ fn endpoints_from_descriptions_listen_and_connect() {
         .unwrap();
     let description = format!(
         "tcp:host=127.0.0.1:port={}:timeout=5",
-        port.get_host().port()
+        port.get_host().port().unwrap()
     );
     let client = client_from_string(&reactor, &description).unwrap();
     let got = Rc::new(RefCell::new(Vec::new()));

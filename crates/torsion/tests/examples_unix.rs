@@ -76,3 +76,26 @@ fn the_fd_passing_demo_reads_through_the_received_descriptor() {
         ["read through the received descriptor: this line was read through a passed descriptor"]
     );
 }
+
+#[test]
+fn a_tcp_server_example_listens_on_a_unix_description() {
+    let path = sock_path("listen-flag");
+    let p = path.to_str().unwrap();
+    let description = format!("unix:{p}:lockfile=0");
+    let mut server = Program::start("line_echo_server", &["--listen", &description]);
+    server.wait_for_line("the `listening on` line", |l| {
+        l == format!("listening on {p}")
+    });
+    let mut stream = UnixStream::connect(&path).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+        .write_all(b"over a unix: endpoint\r\nquit\r\n")
+        .unwrap();
+    let mut replies = String::new();
+    stream.read_to_string(&mut replies).unwrap();
+    assert_eq!(replies, "You said: over a unix: endpoint\r\nGoodbye.\r\n");
+    server.interrupt();
+    let (status, _) = server.wait_for_exit(TIMEOUT);
+    assert!(status.success(), "{status}");
+    assert!(!path.exists(), "the socket file was removed at shutdown");
+}

@@ -11,7 +11,7 @@ use torsion::endpoints::{
     UnixClientEndpoint, UnixServerEndpoint,
 };
 use torsion::error::BadFileError;
-use torsion::{Cx, Failure, Protocol};
+use torsion::{Address, Cx, Failure, Protocol, UnixAddress};
 
 struct Collect {
     got: Rc<RefCell<Vec<u8>>>,
@@ -68,6 +68,33 @@ fn endpoints_from_unix_descriptions_listen_and_connect() {
 }
 
 #[test]
+fn server_from_string_listens_on_a_unix_description_too() {
+    let reactor = util::reactor();
+    let path = sock_path("any");
+    let port = server_from_string(&reactor, &format!("unix:{}:lockfile=0", path.display()))
+        .unwrap()
+        .listen(|_peer| Some(util::Echo))
+        .take_result()
+        .expect("listens inside the call")
+        .unwrap();
+    assert_eq!(
+        port.get_host(),
+        Address::Unix(UnixAddress::Path(path.clone()))
+    );
+    assert!(port.tcp().is_none());
+    let client = client_from_string(&reactor, &format!("unix:path={}", path.display())).unwrap();
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let _d = connect_protocol(&client, Collect { got: got.clone() });
+    let g = got.clone();
+    util::run_until(&reactor, move || g.borrow().len() == 9);
+    assert_eq!(&*got.borrow(), b"described");
+    let stopped = port.stop_listening();
+    assert!(!port.listening() && !path.exists());
+    let s = stopped.clone();
+    util::run_until(&reactor, move || s.called());
+}
+
+#[test]
 fn a_client_endpoint_with_check_pid_fails_without_a_live_lock() {
     let reactor = util::reactor();
     let path = sock_path("nolock");
@@ -100,8 +127,8 @@ fn bad_unix_descriptions_say_why() {
         err.to_string(),
         r#"DescriptionError: mode "999" in "unix:/x:mode=999" is not an octal file mode"#
     );
-    let err = server_from_string(&reactor, "unix:/x").unwrap_err();
-    assert!(err.to_string().contains("unix_server_from_string"), "{err}");
+    let err = server_from_string(&reactor, "unix:/x:backlog=many").unwrap_err();
+    assert!(err.to_string().contains("\"many\""), "{err}");
     let err = client_from_string(&reactor, "unix:").unwrap_err();
     assert!(err.to_string().contains("path \"\""), "{err}");
 }

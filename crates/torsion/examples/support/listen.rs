@@ -1,11 +1,13 @@
 //! Where a server listens: `--interface` with the server's own `--port`, or the whole
-//! endpoint as `--listen DESCRIPTION` (`tcp:8000:interface=127.0.0.1`, Twisted's strports).
+//! endpoint as `--listen DESCRIPTION` (`tcp:8000:interface=127.0.0.1`, `unix:/tmp/s.sock`,
+//! Twisted's strports).
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use torsion::endpoints::ServerPort;
 use torsion::endpoints::{server_from_string, TcpServerEndpoint};
-use torsion::{Factory, Failure, ListeningPort, Reactor};
+use torsion::{Factory, Failure, Reactor};
 
 /// The listening options every server shares (its `--port` is its own: the defaults
 /// differ).
@@ -31,7 +33,7 @@ impl ListenArgs {
         reactor: &Reactor,
         port: u16,
         factory: impl Factory,
-    ) -> Option<ListeningPort> {
+    ) -> Option<ServerPort> {
         match self.try_listen(reactor, port, factory) {
             Ok(listening) => Some(listening),
             Err(failure) => {
@@ -66,7 +68,7 @@ impl ListenArgs {
         reactor: &Reactor,
         port: u16,
         factory: impl Factory,
-    ) -> Result<ListeningPort, Failure> {
+    ) -> Result<ServerPort, Failure> {
         let endpoint = match &self.listen {
             Some(description) => server_from_string(reactor, description)?,
             None => TcpServerEndpoint::new(reactor, port)
@@ -76,7 +78,7 @@ impl ListenArgs {
         let listening = endpoint
             .listen(factory)
             .take_result()
-            .expect("a TCP endpoint listens inside the call")?;
+            .expect("TCP and UNIX endpoints listen inside the call")?;
         println!("listening on {}", listening.get_host());
         std::io::stdout().flush()?;
         Ok(listening)

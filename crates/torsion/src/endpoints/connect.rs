@@ -5,9 +5,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::announce::{Hooks, OnLost};
-use super::{HostnameEndpoint, TcpClientEndpoint, TcpServerEndpoint, UnixClientEndpoint};
+use super::{
+    HostnameEndpoint, ServerPort, TcpClientEndpoint, TcpServerEndpoint, UnixClientEndpoint,
+    UnixServerEndpoint,
+};
 use crate::defer::Deferred;
-use crate::{Factory, ListeningPort, Protocol, ProtocolHandle};
+use crate::{Factory, Protocol, ProtocolHandle};
 
 /// Any endpoint that listens (what [`server_from_string`](super::server_from_string)
 /// builds).
@@ -16,14 +19,22 @@ use crate::{Factory, ListeningPort, Protocol, ProtocolHandle};
 pub enum ServerEndpoint {
     /// A TCP port.
     Tcp(TcpServerEndpoint),
+    /// A UNIX socket.
+    Unix(UnixServerEndpoint),
 }
 
 impl ServerEndpoint {
-    /// Listens with `factory`; see the variant's own `listen`.
+    /// Listens with `factory`; see the variant's own `listen`. The port comes as a
+    /// [`ServerPort`] of the endpoint's kind.
     #[track_caller]
-    pub fn listen<F: Factory>(&self, factory: F) -> Deferred<ListeningPort> {
+    pub fn listen<F: Factory>(&self, factory: F) -> Deferred<ServerPort> {
         match self {
-            ServerEndpoint::Tcp(tcp) => tcp.listen(factory),
+            ServerEndpoint::Tcp(tcp) => tcp
+                .listen(factory)
+                .add_callback(|port| Ok(ServerPort::Tcp(port))),
+            ServerEndpoint::Unix(unix) => unix
+                .listen(factory)
+                .add_callback(|port| Ok(ServerPort::Unix(port))),
         }
     }
 }
@@ -31,6 +42,12 @@ impl ServerEndpoint {
 impl From<TcpServerEndpoint> for ServerEndpoint {
     fn from(endpoint: TcpServerEndpoint) -> Self {
         ServerEndpoint::Tcp(endpoint)
+    }
+}
+
+impl From<UnixServerEndpoint> for ServerEndpoint {
+    fn from(endpoint: UnixServerEndpoint) -> Self {
+        ServerEndpoint::Unix(endpoint)
     }
 }
 

@@ -8,7 +8,8 @@ use super::{
 use crate::{Failure, Reactor};
 
 /// The server endpoint `description` names, on `reactor` (Twisted's `serverFromString`):
-/// `tcp:8000`, `tcp:8000:interface=127.0.0.1:backlog=100`, `tcp6:8000`.
+/// `tcp:8000`, `tcp:8000:interface=127.0.0.1:backlog=100`, `tcp6:8000`,
+/// `unix:/run/app.sock:mode=660:lockfile=1`.
 ///
 /// # Errors
 ///
@@ -21,26 +22,16 @@ pub fn server_from_string(reactor: &Reactor, description: &str) -> Result<Server
             .interface(tcp.interface())
             .backlog(tcp.backlog())
             .into(),
-        ServerSpec::Unix(_) => {
-            return Err(Failure::new(DescriptionError::new(
-                description,
-                "a UNIX socket server",
-                "listens with a UnixListeningPort, not a ListeningPort: \
-                 build it with unix_server_from_string",
-            )))
-        }
+        ServerSpec::Unix(_) => unix_server_from_string(reactor, description)?.into(),
     })
 }
 
 /// A UNIX server endpoint from a `unix:` description (Twisted's `serverFromString` for
 /// `unix:ADDRESS:mode=660:backlog=50:lockfile=1`), listening on `reactor`.
 ///
-/// [`server_from_string`] builds the endpoints whose ports are [`ListeningPort`]s
-/// (`tcp:`, `tcp6:`); a UNIX socket's port is a [`UnixListeningPort`], so `unix:` has its
-/// own entry point.
-///
-/// [`ListeningPort`]: crate::ListeningPort
-/// [`UnixListeningPort`]: crate::UnixListeningPort
+/// [`server_from_string`] builds it too, as a [`ServerEndpoint`] whose port is a
+/// [`ServerPort`](super::ServerPort); this one gives the UNIX endpoint itself, whose port
+/// is a [`UnixListeningPort`](crate::UnixListeningPort).
 ///
 /// # Errors
 ///

@@ -16,7 +16,7 @@
 //! let reactor = Reactor::new()?;
 //! let endpoint = server_from_string(&reactor, "tcp:0:interface=127.0.0.1")?;
 //! let port = endpoint.listen(|_peer| Some(Quiet)).take_result().unwrap()?;
-//! assert_eq!(port.get_host().ip().to_string(), "127.0.0.1");
+//! assert_eq!(port.get_host().ip().unwrap().to_string(), "127.0.0.1");
 //! # Ok::<(), torsion::Failure>(())
 //! ```
 //!
@@ -89,6 +89,7 @@ mod description;
 mod from_string;
 mod hostname;
 mod registry;
+mod server_port;
 mod spec;
 mod tcp;
 mod tcp_spec;
@@ -103,6 +104,7 @@ pub use description::{quote_argument, Description, DescriptionError};
 pub use from_string::{client_from_string, server_from_string, unix_server_from_string};
 pub use hostname::{HostnameEndpoint, Resolver};
 pub use registry::{DefaultParsers, Parser, Registry};
+pub use server_port::ServerPort;
 pub use spec::{client_spec_from_string, server_spec_from_string, ClientSpec, ServerSpec};
 pub use tcp::{TcpClientEndpoint, TcpServerEndpoint};
 pub use tcp_spec::{TcpClientSpec, TcpServerSpec};
