@@ -97,8 +97,16 @@ impl Streams {
         self.resumed.borrow_mut().push(key);
     }
 
+    /// The connections to read now, each once: one may have been listed twice (cut short
+    /// after its fair share, then resumed by its producer in the same pass), and a second
+    /// entry would give it a second share.
     pub(crate) fn take_resumed(&self) -> Vec<Key> {
-        std::mem::take(&mut *self.resumed.borrow_mut())
+        let mut keys = std::mem::take(&mut *self.resumed.borrow_mut());
+        if keys.len() > 1 {
+            keys.sort_unstable_by_key(|key| (key.index, key.generation));
+            keys.dedup();
+        }
+        keys
     }
 
     /// Whether the next poll must not block: there is work queued already.
@@ -109,5 +117,32 @@ impl Streams {
     /// The read buffer, for one loop pass.
     pub(crate) fn read_buf(&self) -> RefMut<'_, Vec<u8>> {
         self.read_buf.borrow_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_listed_twice_is_read_once_per_pass() {
+        let streams = Streams::new();
+        let (a, b) = (
+            Key {
+                index: 3,
+                generation: 1,
+            },
+            Key {
+                index: 1,
+                generation: 2,
+            },
+        );
+        for key in [a, b, a, a] {
+            streams.push_resumed(key);
+        }
+        let mut taken = streams.take_resumed();
+        taken.sort_unstable_by_key(|key| key.index);
+        assert_eq!(taken, [b, a]);
+        assert!(streams.take_resumed().is_empty());
     }
 }
