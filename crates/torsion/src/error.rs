@@ -507,6 +507,12 @@ fn builtin_parent(child: TypeId) -> Option<TypeId> {
         ),
         (TypeId::of::<UserError>(), TypeId::of::<ConnectError>()),
         (TypeId::of::<TimeoutError>(), TypeId::of::<UserError>()),
+        (TypeId::of::<TlsError>(), TypeId::of::<ConnectionLost>()),
+        (TypeId::of::<TlsTruncated>(), TypeId::of::<ConnectionLost>()),
+        (
+            TypeId::of::<TlsHandshakeTimeout>(),
+            TypeId::of::<TlsError>(),
+        ),
     ];
     families
         .iter()
@@ -568,6 +574,7 @@ pub use crate::process::{
 pub use crate::threads::{
     CalledFromReactorThread, FailedOnReactorThread, NoResult, ThreadPoolStopped,
 };
+pub use crate::tls::{TlsConfigError, TlsError, TlsHandshakeTimeout, TlsTruncated};
 pub use crate::udp::{DatagramPortError, MessageLengthError, MulticastJoinError};
 pub use crate::unix::{BadFileError, CannotListenUnixError};
 

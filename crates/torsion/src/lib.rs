@@ -54,6 +54,7 @@ mod tcp;
 pub mod testing;
 pub mod threads;
 mod time;
+pub mod tls;
 mod transport;
 mod udp;
 mod unix;

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use crate::address::Address;
 use crate::producer::SharedProducer;
 use crate::stream::StreamHandle;
+use crate::tls::TlsOptions;
 use crate::unix::PeerCredentials;
 use crate::{Failure, Reactor};
 
@@ -227,6 +228,31 @@ pub trait TransportBackend {
 
     /// See [`Transport::reactor`]. Default: `None`.
     fn reactor(&self) -> Option<Reactor> {
+        None
+    }
+
+    /// See [`Transport::start_tls`]. Default: `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transport::start_tls`].
+    fn start_tls(&self, options: TlsOptions) -> io::Result<()> {
+        let _ = options;
+        Err(unsupported("TLS"))
+    }
+
+    /// See [`Transport::negotiated_protocol`]. Default: `None`.
+    fn negotiated_protocol(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// See [`Transport::peer_certificates`]. Default: `None`.
+    fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        None
+    }
+
+    /// See [`Transport::tls_version`]. Default: `None`.
+    fn tls_version(&self) -> Option<&'static str> {
         None
     }
 }
@@ -540,6 +566,75 @@ impl Transport {
         match &self.backend {
             Backend::Stream(h) => Some(h.reactor()),
             Backend::Custom(b) => b.reactor(),
+        }
+    }
+
+    /// Starts TLS on this live connection (Twisted's `ITLSTransport.startTLS`), as a
+    /// server or a client as `options` says: bytes written before this call go out in
+    /// clear, bytes written after it encrypted (held until the handshake ends), and every
+    /// clone of this transport, and the protocol's own, now speaks TLS. For STARTTLS
+    /// protocols (SMTP, IMAP, XMPP): answer "go ahead", then call this; the client calls
+    /// it once it has read that answer.
+    ///
+    /// # Errors
+    ///
+    /// `AlreadyExists` if TLS is already on; `NotConnected` once the connection is closed
+    /// or closing; `InvalidInput` if the options cannot start a session; `Unsupported` on
+    /// a transport that cannot carry TLS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::tls::ServerOptions;
+    /// use torsion::{Cx, Protocol};
+    ///
+    /// /// Answers "STARTTLS" in clear, then speaks TLS.
+    /// struct Starter(ServerOptions);
+    ///
+    /// impl Protocol for Starter {
+    ///     fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
+    ///         if data == b"STARTTLS\r\n" {
+    ///             cx.transport().write(b"READY\r\n");
+    ///             if let Err(err) = cx.transport().start_tls(self.0.clone()) {
+    ///                 eprintln!("cannot start TLS: {err}");
+    ///                 cx.transport().lose_connection();
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    pub fn start_tls(&self, options: impl Into<TlsOptions>) -> io::Result<()> {
+        let options = options.into();
+        match &self.backend {
+            Backend::Stream(h) => h.start_tls(&options),
+            Backend::Custom(b) => b.start_tls(options),
+        }
+    }
+
+    /// The protocol ALPN agreed on (`b"h2"`), once a TLS handshake ended; `None` without
+    /// TLS, before the handshake ends, or if none was agreed.
+    pub fn negotiated_protocol(&self) -> Option<Vec<u8>> {
+        match &self.backend {
+            Backend::Stream(h) => h.negotiated_protocol(),
+            Backend::Custom(b) => b.negotiated_protocol(),
+        }
+    }
+
+    /// The certificate chain the TLS peer presented (DER, its own first), once the
+    /// handshake ended; `None` without TLS or if it presented none (a client not asked).
+    pub fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        match &self.backend {
+            Backend::Stream(h) => h.peer_certificates(),
+            Backend::Custom(b) => b.peer_certificates(),
+        }
+    }
+
+    /// The TLS version agreed on (`"TLSv1.3"`), once the handshake ended; `None` without
+    /// TLS.
+    pub fn tls_version(&self) -> Option<&'static str> {
+        match &self.backend {
+            Backend::Stream(h) => h.tls_version(),
+            Backend::Custom(b) => b.tls_version(),
         }
     }
 

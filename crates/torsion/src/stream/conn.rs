@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use super::flags;
 use super::source::StreamSource;
+use super::tls::TlsLayer;
 use super::write_buffer::WriteBuffer;
 use crate::address::Address;
 use crate::producer::SharedProducer;
@@ -135,6 +136,8 @@ pub(crate) struct StreamConn {
     /// Why the connection closes, once [`flags::CLOSING`] is set.
     close_reason: Option<Failure>,
     switch: Option<PendingSwitch>,
+    /// The TLS layer, once [`flags::TLS`] is set.
+    tls: Option<Box<TlsLayer>>,
 }
 
 impl StreamConn {
@@ -163,6 +166,7 @@ impl StreamConn {
             fast_limit: DEFAULT_HIGH_WATER,
             close_reason: None,
             switch: None,
+            tls: None,
         }
     }
 
@@ -188,6 +192,7 @@ impl StreamConn {
         self.set(flags::CLOSED);
         self.wbuf.release();
         self.switch = None;
+        self.tls = None;
         let source = if self.wbuf.in_flight() {
             None
         } else {
@@ -240,9 +245,31 @@ impl StreamConn {
         self.flags &= !bits;
     }
 
-    /// Bytes written and not yet sent.
+    /// Bytes written and not yet sent (with what a TLS layer holds back).
     pub(crate) fn buffered(&self) -> usize {
-        self.wbuf.len()
+        self.wbuf.len() + self.tls_held_back()
+    }
+
+    /// Bytes appended and not yet sent.
+    pub(crate) fn appended(&self) -> usize {
+        self.wbuf.appended()
+    }
+
+    pub(crate) fn tls(&self) -> Option<&TlsLayer> {
+        self.tls.as_deref()
+    }
+
+    pub(crate) fn tls_mut(&mut self) -> Option<&mut TlsLayer> {
+        self.tls.as_deref_mut()
+    }
+
+    pub(crate) fn set_tls(&mut self, layer: Option<Box<TlsLayer>>) {
+        self.tls = layer;
+    }
+
+    /// The TLS layer and the write buffer, borrowed together to seal.
+    pub(crate) fn tls_and_buffer(&mut self) -> (Option<&mut TlsLayer>, &mut WriteBuffer) {
+        (self.tls.as_deref_mut(), &mut self.wbuf)
     }
 
     /// Whether anything appended waits for a write (the hot path's test).
@@ -322,10 +349,28 @@ impl StreamConn {
     /// mask it tests anyway; the reads after the first of an event come here.
     #[inline(always)]
     pub(crate) fn read_any(&mut self, buf: &mut [u8]) -> ReadOutcome {
-        if self.has(flags::PASSES_FDS) {
-            return self.read_passing_fds(buf);
+        if self.has(flags::PASSES_FDS | flags::TLS) {
+            return self.read_special(buf);
         }
         self.read_into(buf)
+    }
+
+    /// `read_any` for a kind that passes descriptors or carries TLS: the bytes of a TLS
+    /// stream come back as [`ReadOutcome::Sealed`], for the session.
+    #[cold]
+    #[inline(never)]
+    fn read_special(&mut self, buf: &mut [u8]) -> ReadOutcome {
+        let got = if self.has(flags::PASSES_FDS) {
+            self.read_passing_fds(buf)
+        } else {
+            self.read_into(buf)
+        };
+        match got {
+            ReadOutcome::Bytes { n, more } if self.has(flags::TLS) => {
+                ReadOutcome::Sealed { n, more }
+            }
+            other => other,
+        }
     }
 
     /// Reads once into `buf` with `read(2)` and notes in the flags whether the descriptor
@@ -492,6 +537,11 @@ pub(crate) enum ReadOutcome {
     },
     /// As `Bytes`, and descriptors came with them: the source holds them.
     BytesWithFds {
+        n: usize,
+        more: bool,
+    },
+    /// `n` bytes of TLS records, for the connection's session.
+    Sealed {
         n: usize,
         more: bool,
     },

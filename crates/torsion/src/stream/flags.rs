@@ -49,6 +49,9 @@ pub(crate) const PASSES_FDS: u32 = 1 << 18;
 /// Descriptors wait in the source's queue to go with the next bytes sent: flushes take the
 /// slow path, which writes with `sendmsg`.
 pub(crate) const FDS_QUEUED: u32 = 1 << 19;
+/// A TLS layer carries the connection's bytes: reads go to its session and flushes seal
+/// first (both on their slow paths).
+pub(crate) const TLS: u32 = 1 << 20;
 
 /// Any of these stops reading.
 pub(crate) const STOPS_READING: u32 = CONNECTING
@@ -68,7 +71,8 @@ pub(crate) const FLUSH_SLOW: u32 = CONNECTING
     | CLOSED
     | PRODUCER
     | SWITCHING
-    | FDS_QUEUED;
+    | FDS_QUEUED
+    | TLS;
 /// Any of these refuses new writes.
 pub(crate) const REFUSES_WRITES: u32 = SHUTDOWN_REQUESTED | WRITE_SHUT | CLOSING | CLOSED;
 /// Any of these says a short read may leave data behind.
@@ -95,7 +99,7 @@ pub(crate) fn debug_check(flags: u32) {
 mod tests {
     use super::*;
 
-    const ALL: [u32; 20] = [
+    const ALL: [u32; 21] = [
         CONNECTING,
         READ_READY,
         READ_HUP,
@@ -116,6 +120,7 @@ mod tests {
         UNPOLLED,
         PASSES_FDS,
         FDS_QUEUED,
+        TLS,
     ];
 
     #[test]
@@ -138,5 +143,12 @@ mod tests {
         assert_eq!(STOPS_READING & (PASSES_FDS | FDS_QUEUED), 0);
         assert_eq!(REFUSES_WRITES & (PASSES_FDS | FDS_QUEUED), 0);
         assert_eq!(SHORT_READ_NOT_DRAINED & PASSES_FDS, 0);
+    }
+
+    #[test]
+    fn tls_takes_the_slow_flush_and_stops_nothing() {
+        assert_ne!(FLUSH_SLOW & TLS, 0);
+        assert_eq!(STOPS_READING & TLS, 0);
+        assert_eq!(REFUSES_WRITES & TLS, 0);
     }
 }

@@ -120,12 +120,19 @@ impl Reactor {
                 self.switch_protocol(cell);
                 conn = cell.conn().borrow_mut();
             }
+            if conn.has(flags::TLS) {
+                conn.seal();
+            }
             let written = if conn.has(flags::FDS_QUEUED) {
                 conn.write_out_passing_fds()
             } else {
                 conn.write_out()
             };
             match written {
+                Ok(pending) if conn.has(flags::TLS) => {
+                    conn.after_sealed_write();
+                    pending + conn.tls_held_back()
+                }
                 Ok(pending) => pending,
                 Err(err) => {
                     drop(conn);

@@ -55,9 +55,31 @@ impl StreamHandle {
 
     pub(crate) fn lose_connection(&self) {
         self.with_conn(|r, conn| {
-            conn.set(flags::DISCONNECTING);
+            if !conn.has(flags::TLS) || conn.tls_lose_connection() {
+                conn.set(flags::DISCONNECTING);
+            }
             r.mark_dirty(&self.cell, conn);
         });
+    }
+
+    pub(crate) fn start_tls(&self, options: &crate::tls::TlsOptions) -> io::Result<()> {
+        if self.cell.conn().borrow().has(flags::CLOSED) {
+            return Err(closed());
+        }
+        self.reactor.start_stream_tls(&self.cell, options)
+    }
+
+    pub(crate) fn negotiated_protocol(&self) -> Option<Vec<u8>> {
+        self.with_conn(|_, conn| conn.negotiated_protocol())
+            .flatten()
+    }
+
+    pub(crate) fn peer_certificates(&self) -> Option<Vec<Vec<u8>>> {
+        self.with_conn(|_, conn| conn.peer_certificates()).flatten()
+    }
+
+    pub(crate) fn tls_version(&self) -> Option<&'static str> {
+        self.with_conn(|_, conn| conn.tls_version()).flatten()
     }
 
     pub(crate) fn abort(&self, reason: Failure) {
@@ -88,8 +110,10 @@ impl StreamHandle {
     }
 
     pub(crate) fn disconnecting(&self) -> bool {
-        self.with_conn(|_, conn| conn.has(flags::DISCONNECTING | flags::CLOSING))
-            .unwrap_or(false)
+        self.with_conn(|_, conn| {
+            conn.has(flags::DISCONNECTING | flags::CLOSING) || conn.tls_closing()
+        })
+        .unwrap_or(false)
     }
 
     pub(crate) fn buffered(&self) -> usize {

@@ -17,6 +17,8 @@
 //!   completion backend would replace these two and call [`Reactor::after_write`] when a
 //!   write completes; the write buffer ([`WriteBuffer`]) keeps bytes in flight apart from
 //!   the part appends go to, and a close frees only the latter.
+//! - TLS (`tls.rs`): a connection with [`flags::TLS`] seals its plaintext into records at
+//!   each flush and feeds what it reads to its session; both on the slow paths.
 //! - The paths from the loop: `read.rs` (readiness → read → `data_received`), `flush.rs`
 //!   (the flush and what follows a write), `close.rs` (the end of a connection).
 //!
@@ -44,6 +46,7 @@
 //! | `SWITCHING` | `Cx::switch_protocol` | the flush that switches |
 //! | `READ_TO_EAGAIN`, `UNPOLLED`, `PASSES_FDS` | the kind, at creation | never |
 //! | `FDS_QUEUED` | `Transport::send_file_descriptor` | the flush that sent the last queued descriptor |
+//! | `TLS` | `Transport::start_tls` (and so `listen_tls`, `connect_tls`) | never |
 //!
 //! Reading happens only while `READ_READY` is set and none of
 //! [`STOPS_READING`](flags::STOPS_READING) is; the fast flush only while none of
@@ -62,6 +65,7 @@ mod handle;
 mod read;
 mod source;
 mod table;
+mod tls;
 mod write_buffer;
 
 pub(crate) use conn::{Opener, StreamCell, StreamConn};

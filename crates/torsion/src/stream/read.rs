@@ -31,7 +31,8 @@ impl Reactor {
             // test of its own for it.
             if event.is_readable()
                 && !(event.is_read_closed() || event.is_error())
-                && conn.flags() & (flags::WRITABLE | flags::PRODUCER | flags::PASSES_FDS)
+                && conn.flags()
+                    & (flags::WRITABLE | flags::PRODUCER | flags::PASSES_FDS | flags::TLS)
                     == flags::WRITABLE
             {
                 conn.set(flags::READ_READY);
@@ -87,7 +88,7 @@ impl Reactor {
                 self.mark_dirty(cell, conn);
             }
         }
-        conn.has(flags::PASSES_FDS)
+        conn.has(flags::PASSES_FDS | flags::TLS)
     }
 
     /// The readiness event of a kind that passes descriptors: as the common path, with
@@ -170,6 +171,7 @@ impl Reactor {
                 more
             }
             ReadOutcome::BytesWithFds { n, more } => self.deliver_with_fds(cell, &buf[..n]) && more,
+            ReadOutcome::Sealed { n, more } => self.deliver_sealed(cell, &buf[..n]) && more,
             ReadOutcome::Eof => {
                 self.read_eof(cell);
                 false
@@ -194,6 +196,9 @@ impl Reactor {
                 return false;
             }
         }
+        if cell.conn().borrow().has(flags::TLS) {
+            return self.deliver_sealed(cell, data);
+        }
         if let Err(reason) = cell.with_protocol(|p| p.data_received(data)) {
             self.abort_for_panic(cell.key(), reason);
             return false;
@@ -201,7 +206,10 @@ impl Reactor {
         true
     }
 
-    fn read_eof(&self, cell: &StreamCell) {
+    pub(crate) fn read_eof(&self, cell: &StreamCell) {
+        if cell.conn().borrow().has(flags::TLS) && self.sealed_eof(cell) {
+            return;
+        }
         let write_shut = {
             let mut conn = cell.conn().borrow_mut();
             conn.set(flags::READ_EOF);

@@ -55,6 +55,18 @@ impl WriteBuffer {
         false
     }
 
+    /// The appended bytes after the first `keep` of them (what a TLS layer has not sealed
+    /// yet).
+    pub(crate) fn appended_after(&self, keep: usize) -> &[u8] {
+        &self.buf[self.pos + keep..]
+    }
+
+    /// Drops the appended bytes after the first `keep` of them (a TLS layer took them to
+    /// seal).
+    pub(crate) fn truncate_appended(&mut self, keep: usize) {
+        self.buf.truncate(self.pos + keep);
+    }
+
     /// Drops what was sent from the front once it is more than half the buffer, so a
     /// slow peer does not make the buffer grow without end.
     pub(crate) fn compact(&mut self) {
