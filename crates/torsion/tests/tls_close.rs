@@ -137,7 +137,10 @@ fn lose_connection_after_a_large_write_delivers_it_all_then_close_notify() {
         ],
         "close_notify is the client's EOF, after all the data"
     );
-    assert_eq!(lost_events(&server_record), ["connection_lost:ConnectionDone"]);
+    assert_eq!(
+        lost_events(&server_record),
+        ["connection_lost:ConnectionDone"]
+    );
 }
 
 #[test]
@@ -188,7 +191,10 @@ fn a_large_write_before_the_handshake_ends_goes_out_after_it_then_close_notify()
         ],
         "close_notify is the client's EOF, after all the data"
     );
-    assert_eq!(lost_events(&server_record), ["connection_lost:ConnectionDone"]);
+    assert_eq!(
+        lost_events(&server_record),
+        ["connection_lost:ConnectionDone"]
+    );
 }
 
 #[test]
@@ -220,10 +226,17 @@ fn a_raw_peer_reads_the_large_write_and_then_a_clean_close_notify() {
     util::run_until_finished(&reactor, &client);
     let (received, end) = client.join();
     assert_eq!(end, End::CloseNotify, "after {} bytes", received.len());
-    assert!(received == *payload, "got {} bytes, or altered", received.len());
+    assert!(
+        received == *payload,
+        "got {} bytes, or altered",
+        received.len()
+    );
     let s = server_record.clone();
     util::run_until(&reactor, move || !lost_events(&s).is_empty());
-    assert_eq!(lost_events(&server_record), ["connection_lost:ConnectionDone"]);
+    assert_eq!(
+        lost_events(&server_record),
+        ["connection_lost:ConnectionDone"]
+    );
 }
 
 #[test]
@@ -233,7 +246,11 @@ fn a_peer_closing_tcp_without_close_notify_is_a_truncation() {
     let server_record = Record::new();
     let rec = server_record.clone();
     let port = reactor
-        .listen_tls(0, move |_peer| Some(Recorder::new(&rec)), pki.server_options())
+        .listen_tls(
+            0,
+            move |_peer| Some(Recorder::new(&rec)),
+            pki.server_options(),
+        )
         .unwrap();
     let (addr, ca) = (port.get_host(), pki.ca.cert.clone());
     let client = util::thread(move || {
@@ -249,7 +266,10 @@ fn a_peer_closing_tcp_without_close_notify_is_a_truncation() {
     util::run_until_finished(&reactor, &client);
     client.join();
     assert_eq!(server_record.data(), b"cut short");
-    assert_eq!(lost_events(&server_record), ["connection_lost:TlsTruncated"]);
+    assert_eq!(
+        lost_events(&server_record),
+        ["connection_lost:TlsTruncated"]
+    );
     let reason = server_record.last_reason();
     assert!(reason.check::<TlsTruncated>(), "{reason:?}");
     assert!(
@@ -359,7 +379,8 @@ impl Protocol for HalfCloser {
     }
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
-        self.record.push(format!("data:{}", String::from_utf8_lossy(data)));
+        self.record
+            .push(format!("data:{}", String::from_utf8_lossy(data)));
     }
 
     fn read_connection_lost(&mut self, cx: &mut Cx<Self>) {
@@ -427,7 +448,9 @@ fn a_half_close_sends_close_notify_and_keeps_reading_the_reply() {
     reactor.connect_tls(
         "127.0.0.1",
         port.get_host().port(),
-        ClientOf(move || HalfCloser { record: rec.clone() }),
+        ClientOf(move || HalfCloser {
+            record: rec.clone(),
+        }),
         pki.client_options("localhost"),
     );
     let (c, s) = (client_record.clone(), server_record.clone());
@@ -455,7 +478,11 @@ fn lose_connection_during_the_handshake_sends_what_was_written_then_closes_clean
     let server_record = Record::new();
     let rec = server_record.clone();
     let port = reactor
-        .listen_tls(0, move |_peer| Some(Recorder::new(&rec)), pki.server_options())
+        .listen_tls(
+            0,
+            move |_peer| Some(Recorder::new(&rec)),
+            pki.server_options(),
+        )
         .unwrap();
     let client_record = Record::new();
     let rec = client_record.clone();
@@ -479,7 +506,10 @@ fn lose_connection_during_the_handshake_sends_what_was_written_then_closes_clean
             "connection_lost:ConnectionDone"
         ]
     );
-    assert_eq!(lost_events(&client_record), ["connection_lost:ConnectionDone"]);
+    assert_eq!(
+        lost_events(&client_record),
+        ["connection_lost:ConnectionDone"]
+    );
 }
 
 #[test]
@@ -489,7 +519,11 @@ fn lose_connection_during_the_handshake_with_nothing_written_aborts() {
     let server_record = Record::new();
     let rec = server_record.clone();
     let port = reactor
-        .listen_tls(0, move |_peer| Some(Recorder::new(&rec)), pki.server_options())
+        .listen_tls(
+            0,
+            move |_peer| Some(Recorder::new(&rec)),
+            pki.server_options(),
+        )
         .unwrap();
     let client_record = Record::new();
     let rec = client_record.clone();

@@ -54,7 +54,9 @@ pub type RawTls = StreamOwned<ClientConnection, TcpStream>;
 pub fn client_config(ca_pem: &str) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.expect("a CA certificate")).expect("trust it");
+        roots
+            .add(cert.expect("a CA certificate"))
+            .expect("trust it");
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
