@@ -38,18 +38,25 @@ impl Protocol for ReadyEcho {
     }
 }
 
-/// Sends `payload` once the server says `ready`, checks the echo, and closes when all of
-/// it came back.
+/// Sends `payload` (at once, or once the server says `ready`), checks the echo, and
+/// closes when all of it came back.
 struct BulkClient {
     payload: Rc<Vec<u8>>,
+    wait_for_ready: bool,
     greeting: Vec<u8>,
     echoed: Rc<RefCell<Vec<u8>>>,
     record: Rc<Record>,
 }
 
 impl Protocol for BulkClient {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        if !self.wait_for_ready {
+            cx.transport().write(&**self.payload);
+        }
+    }
+
     fn data_received(&mut self, cx: &mut Cx<Self>, mut data: &[u8]) {
-        if self.greeting.len() < 5 {
+        if self.wait_for_ready && self.greeting.len() < 5 {
             let take = (5 - self.greeting.len()).min(data.len());
             self.greeting.extend_from_slice(&data[..take]);
             data = &data[take..];
@@ -77,7 +84,7 @@ fn ten_mib_echo_both_ways_at_once_arrives_whole_and_in_order() {
     let pki = Pki::new();
     let reactor = util::reactor();
     let port = reactor
-        .listen_tls(0, |_peer| Some(ReadyEcho), pki.server_options())
+        .listen_tls(0, |_peer| Some(util::Echo), pki.server_options())
         .unwrap();
     let payload = Rc::new(util::pattern(TOTAL));
     let echoed = Rc::new(RefCell::new(Vec::new()));
@@ -88,6 +95,7 @@ fn ten_mib_echo_both_ways_at_once_arrives_whole_and_in_order() {
         port.get_host().port(),
         ClientOf(move || BulkClient {
             payload: p.clone(),
+            wait_for_ready: false,
             greeting: Vec::new(),
             echoed: e.clone(),
             record: r.clone(),
@@ -588,6 +596,7 @@ fn tls_runs_over_unix_sockets() {
     let (p, e, r) = (payload.clone(), echoed.clone(), record.clone());
     let factory = ClientOf(move || BulkClient {
         payload: p.clone(),
+        wait_for_ready: true,
         greeting: Vec::new(),
         echoed: e.clone(),
         record: r.clone(),
@@ -649,6 +658,7 @@ fn tls_made_in_memory_under_a_wrapper_serves_a_tls_client() {
         port.get_host().port(),
         ClientOf(move || BulkClient {
             payload: p.clone(),
+            wait_for_ready: true,
             greeting: Vec::new(),
             echoed: e.clone(),
             record: r.clone(),
