@@ -38,20 +38,38 @@ impl Protocol for ReadyEcho {
     }
 }
 
-/// Sends `payload` (at once, or once the server says `ready`), checks the echo, and
-/// closes when all of it came back.
+/// How far the bulk client's writes may run ahead of the echo it has read. The engine
+/// stops reading a connection whose own write buffer is above its high watermark, so a
+/// client that wrote everything at once and an echo server would both stop reading once
+/// the kernel's buffers are full; this window stays well below what they hold.
+const ECHO_WINDOW: usize = 128 * 1024;
+
+/// Streams `payload` (from the start, or once the server says `ready`) while reading the
+/// echo, at most [`ECHO_WINDOW`] ahead of it; closes when all of it came back.
 struct BulkClient {
     payload: Rc<Vec<u8>>,
     wait_for_ready: bool,
     greeting: Vec<u8>,
+    sent: usize,
     echoed: Rc<RefCell<Vec<u8>>>,
     record: Rc<Record>,
+}
+
+impl BulkClient {
+    fn top_up(&mut self, transport: &Transport) {
+        let echoed = self.echoed.borrow().len();
+        while self.sent < self.payload.len() && self.sent - echoed < ECHO_WINDOW {
+            let end = (self.sent + 16 * 1024).min(self.payload.len());
+            transport.write(&self.payload[self.sent..end]);
+            self.sent = end;
+        }
+    }
 }
 
 impl Protocol for BulkClient {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
         if !self.wait_for_ready {
-            cx.transport().write(&**self.payload);
+            self.top_up(cx.transport());
         }
     }
 
@@ -60,14 +78,15 @@ impl Protocol for BulkClient {
             let take = (5 - self.greeting.len()).min(data.len());
             self.greeting.extend_from_slice(&data[..take]);
             data = &data[take..];
-            if self.greeting == b"ready" {
-                cx.transport().write(&**self.payload);
+            if self.greeting != b"ready" {
+                return;
             }
         }
-        let mut echoed = self.echoed.borrow_mut();
-        echoed.extend_from_slice(data);
-        if echoed.len() >= self.payload.len() {
+        self.echoed.borrow_mut().extend_from_slice(data);
+        if self.echoed.borrow().len() >= self.payload.len() {
             cx.transport().lose_connection();
+        } else {
+            self.top_up(cx.transport());
         }
     }
 
@@ -97,6 +116,7 @@ fn ten_mib_echo_both_ways_at_once_arrives_whole_and_in_order() {
             payload: p.clone(),
             wait_for_ready: false,
             greeting: Vec::new(),
+            sent: 0,
             echoed: e.clone(),
             record: r.clone(),
         }),
@@ -177,16 +197,32 @@ impl Producer for Pusher {
     }
 }
 
-/// Registers a streaming producer when the client asks for the stream (after the
-/// handshake).
+/// Registers a streaming producer writing `data` when the client asks for the stream
+/// (after the handshake).
+#[derive(Clone)]
 struct Streamer {
-    make: Box<dyn FnMut(&Transport) -> Rc<RefCell<Pusher>>>,
+    reactor: Reactor,
+    data: Rc<Vec<u8>>,
+    peak_buffered: Rc<Cell<usize>>,
+    paused_once: Arc<AtomicBool>,
 }
 
 impl Protocol for Streamer {
     fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
         assert_eq!(data, b"go");
-        let pusher = (self.make)(cx.transport());
+        let pusher = Rc::new_cyclic(|me| {
+            RefCell::new(Pusher {
+                me: me.clone(),
+                transport: cx.transport().clone(),
+                reactor: self.reactor.clone(),
+                data: self.data.clone(),
+                sent: 0,
+                paused: false,
+                scheduled: false,
+                peak_buffered: self.peak_buffered.clone(),
+                paused_once: self.paused_once.clone(),
+            })
+        });
         cx.transport()
             .register_producer(pusher.clone(), true)
             .expect("the first producer");
@@ -215,37 +251,14 @@ fn a_peer_that_does_not_read_pauses_the_producer_through_tls() {
     let data = Rc::new(util::pattern(TOTAL));
     let peak_buffered = Rc::new(Cell::new(0));
     let paused_once = Arc::new(AtomicBool::new(false));
-    let (r, d, pb, po) = (
-        reactor.clone(),
-        data.clone(),
-        peak_buffered.clone(),
-        paused_once.clone(),
-    );
+    let streamer = Streamer {
+        reactor: reactor.clone(),
+        data: data.clone(),
+        peak_buffered: peak_buffered.clone(),
+        paused_once: paused_once.clone(),
+    };
     let port = reactor
-        .listen_tls(
-            0,
-            move |_peer| {
-                let (r, d, pb, po) = (r.clone(), d.clone(), pb.clone(), po.clone());
-                Some(Streamer {
-                    make: Box::new(move |t: &Transport| {
-                        Rc::new_cyclic(|me| {
-                            RefCell::new(Pusher {
-                                me: me.clone(),
-                                transport: t.clone(),
-                                reactor: r.clone(),
-                                data: d.clone(),
-                                sent: 0,
-                                paused: false,
-                                scheduled: false,
-                                peak_buffered: pb.clone(),
-                                paused_once: po.clone(),
-                            })
-                        })
-                    }),
-                })
-            },
-            pki.server_options(),
-        )
+        .listen_tls(0, move |_peer| Some(streamer.clone()), pki.server_options())
         .unwrap();
     let (po, addr, ca) = (paused_once.clone(), port.get_host(), pki.ca.cert.clone());
     let client = util::thread(move || {
@@ -598,6 +611,7 @@ fn tls_runs_over_unix_sockets() {
         payload: p.clone(),
         wait_for_ready: true,
         greeting: Vec::new(),
+        sent: 0,
         echoed: e.clone(),
         record: r.clone(),
     });
@@ -660,6 +674,7 @@ fn tls_made_in_memory_under_a_wrapper_serves_a_tls_client() {
             payload: p.clone(),
             wait_for_ready: true,
             greeting: Vec::new(),
+            sent: 0,
             echoed: e.clone(),
             record: r.clone(),
         }),
