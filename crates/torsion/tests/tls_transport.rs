@@ -245,7 +245,7 @@ fn wait_for(flag: &AtomicBool) -> bool {
 #[test]
 fn a_peer_that_does_not_read_pauses_the_producer_through_tls() {
     const TOTAL: usize = 32 * 1024 * 1024;
-    const BOUND: usize = 4 * 1024 * 1024;
+    const BOUND: usize = 1024 * 1024;
     let pki = Pki::new();
     let reactor = util::reactor();
     let data = Rc::new(util::pattern(TOTAL));
