@@ -687,7 +687,7 @@ fn tls_made_in_memory_under_a_wrapper_serves_a_tls_client() {
     assert!(record.last_reason().check::<ConnectionDone>());
     assert_eq!(
         server_record.events(),
-        ["version", "Some(\"TLSv1_3\")"],
+        ["version", "Some(\"TLSv1.3\")"],
         "the wrapped protocol saw a TLS transport"
     );
 }
