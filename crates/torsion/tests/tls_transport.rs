@@ -242,8 +242,11 @@ fn wait_for(flag: &AtomicBool) -> bool {
     true
 }
 
-#[test]
-fn a_peer_that_does_not_read_pauses_the_producer_through_tls() {
+/// Serves a [`Streamer`] of 32 MiB, listening with `listen`, to a raw TLS peer that reads
+/// nothing until the producer was paused; checks the stream and the peak of `buffered()`.
+fn stream_to_a_peer_that_does_not_read(
+    listen: impl FnOnce(&Reactor, Streamer, ServerOptions) -> SocketAddr,
+) {
     const TOTAL: usize = 32 * 1024 * 1024;
     const BOUND: usize = 1024 * 1024;
     let pki = Pki::new();
@@ -257,10 +260,8 @@ fn a_peer_that_does_not_read_pauses_the_producer_through_tls() {
         peak_buffered: peak_buffered.clone(),
         paused_once: paused_once.clone(),
     };
-    let port = reactor
-        .listen_tls(0, move |_peer| Some(streamer.clone()), pki.server_options())
-        .unwrap();
-    let (po, addr, ca) = (paused_once.clone(), port.get_host(), pki.ca.cert.clone());
+    let addr = listen(&reactor, streamer, pki.server_options());
+    let (po, ca) = (paused_once.clone(), pki.ca.cert.clone());
     let client = util::thread(move || {
         let stream = util::connect_std_small_rcvbuf(addr);
         let mut tls = tls_peer::handshake(stream, &ca);
@@ -285,6 +286,27 @@ fn a_peer_that_does_not_read_pauses_the_producer_through_tls() {
         "buffered() stays bounded under TLS: it reached {} bytes",
         peak_buffered.get()
     );
+}
+
+#[test]
+fn a_peer_that_does_not_read_pauses_the_producer_through_tls() {
+    stream_to_a_peer_that_does_not_read(|reactor, streamer, options| {
+        reactor
+            .listen_tls(0, move |_peer| Some(streamer.clone()), options)
+            .unwrap()
+            .get_host()
+    });
+}
+
+#[test]
+fn a_peer_that_does_not_read_pauses_the_producer_through_tls_made_in_memory() {
+    stream_to_a_peer_that_does_not_read(|reactor, streamer, options| {
+        util::listen(reactor, move |_peer| {
+            let tls = TlsProtocol::new(streamer.clone(), options.clone().into());
+            Some(ProtocolWrapper::new(tls, ()))
+        })
+        .get_host()
+    });
 }
 
 /// Echoes, and records how its connection ended.
