@@ -12,8 +12,9 @@ use std::rc::Rc;
 use tls_peer::{ClientOf, End};
 use tls_util::Pki;
 use torsion::error::{ConnectionAborted, ConnectionDone, ConnectionLost};
-use torsion::tls::TlsTruncated;
-use torsion::{Cx, Failure, Protocol};
+use torsion::protocols::policies::ProtocolWrapper;
+use torsion::tls::{ServerOptions, TlsProtocol, TlsTruncated};
+use torsion::{Cx, Failure, Protocol, Reactor};
 use util::{Record, Recorder};
 
 const LARGE: usize = 4 * 1024 * 1024;
@@ -239,25 +240,20 @@ fn a_raw_peer_reads_the_large_write_and_then_a_clean_close_notify() {
     );
 }
 
-#[test]
-fn a_peer_closing_tcp_without_close_notify_is_a_truncation() {
+/// A raw peer writes, then sends a FIN with no `close_notify` before it, to a server
+/// listening with `listen`: the server's protocol must see a truncation.
+fn truncate_the_stream_to(
+    listen: impl FnOnce(&Reactor, Rc<Record>, ServerOptions) -> std::net::SocketAddr,
+) {
     let pki = Pki::new();
     let reactor = util::reactor();
     let server_record = Record::new();
-    let rec = server_record.clone();
-    let port = reactor
-        .listen_tls(
-            0,
-            move |_peer| Some(Recorder::new(&rec)),
-            pki.server_options(),
-        )
-        .unwrap();
-    let (addr, ca) = (port.get_host(), pki.ca.cert.clone());
+    let addr = listen(&reactor, server_record.clone(), pki.server_options());
+    let ca = pki.ca.cert.clone();
     let client = util::thread(move || {
         let mut tls = tls_peer::connect(addr, &ca);
         tls_peer::write_all(&mut tls, b"cut short");
-        // A FIN with no close_notify before it; reading on until the server closes keeps
-        // the kernel from answering its last bytes with a reset.
+        // A FIN with no close_notify before it; then wait for the server to close.
         tls.sock.shutdown(std::net::Shutdown::Write).unwrap();
         util::read_all(&mut tls.sock)
     });
@@ -277,6 +273,27 @@ fn a_peer_closing_tcp_without_close_notify_is_a_truncation() {
         "a truncation is a kind of ConnectionLost: {reason:?}"
     );
     assert!(!server_record.has("read_connection_lost"));
+}
+
+#[test]
+fn a_peer_closing_tcp_without_close_notify_is_a_truncation() {
+    truncate_the_stream_to(|reactor, record, options| {
+        reactor
+            .listen_tls(0, move |_peer| Some(Recorder::new(&record)), options)
+            .unwrap()
+            .get_host()
+    });
+}
+
+#[test]
+fn a_peer_closing_tcp_without_close_notify_is_a_truncation_with_tls_in_memory() {
+    truncate_the_stream_to(|reactor, record, options| {
+        util::listen(reactor, move |_peer| {
+            let tls = TlsProtocol::new(Recorder::new(&record), options.clone().into());
+            Some(ProtocolWrapper::new(tls, ()))
+        })
+        .get_host()
+    });
 }
 
 #[test]
