@@ -1,0 +1,146 @@
+//! torsion's TLS against other implementations, run as child processes over loopback:
+//! `openssl s_client` and Python's `ssl` client against a torsion echo server,
+//! `openssl s_server` and a Python `ssl` server against a torsion client. Certificates are
+//! made at test time (`tls_util::Pki`) and written to a scratch directory.
+//!
+//! The outside programs are required: without `openssl` or `python3` these tests fail and
+//! say what to install (`.ci/run` installs Debian's `openssl` when it is missing).
+
+mod tls_interop_util;
+mod tls_util;
+mod util;
+
+use std::rc::Rc;
+
+use tls_interop_util::{openssl, run_until, Peer, Scratch, ServerEcho};
+use tls_util::Pki;
+use torsion::error::ConnectionDone;
+use torsion::tls::{ServerOptions, TlsError, TlsErrorKind};
+use torsion::{Failure, ListenOptions, Reactor};
+use util::Record;
+
+/// Listens on 127.0.0.1 with TLS `options`, each connection a [`ServerEcho`] writing into
+/// `record`; returns the port.
+fn serve_echo(reactor: &Reactor, options: ServerOptions, record: &Rc<Record>) -> u16 {
+    let record = record.clone();
+    let listen = ListenOptions {
+        interface: "127.0.0.1".into(),
+        ..ListenOptions::default()
+    };
+    reactor
+        .listen_tls_with(0, move |_peer| Some(ServerEcho::new(&record)), options, listen)
+        .expect("listen_tls on 127.0.0.1:0")
+        .get_host()
+        .port()
+}
+
+/// Runs `peer_side` (which drives an outside client) on a helper thread while `reactor`
+/// serves; once it returned, runs the reactor on until the server's connection is lost.
+/// Returns what `peer_side` returned; a panic in it fails the test.
+fn drive<T: Send + 'static>(
+    reactor: &Reactor,
+    record: &Rc<Record>,
+    peer_side: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let client = util::thread(peer_side);
+    let done = client.done_flag();
+    run_until(reactor, move || done.load(std::sync::atomic::Ordering::SeqCst));
+    let result = client.join();
+    let record = record.clone();
+    run_until(reactor, move || record.has("lost"));
+    result
+}
+
+/// The TLS error a connection was lost with.
+fn tls_error(reason: &Failure) -> TlsError {
+    reason
+        .downcast_ref::<TlsError>()
+        .unwrap_or_else(|| panic!("lost with {reason:?}, not a TlsError"))
+        .clone()
+}
+
+/// The torsion server's certificates and the CA, written where `openssl` can read them.
+struct Files {
+    ca: String,
+    client_cert: String,
+    client_key: String,
+}
+
+fn write_files(pki: &Pki, dir: &Scratch) -> Files {
+    Files {
+        ca: dir.write("ca.pem", &pki.ca.cert),
+        client_cert: dir.write("client.pem", &pki.client.cert),
+        client_key: dir.write("client.key", &pki.client.key),
+    }
+}
+
+/// `openssl s_client` to `127.0.0.1:port`, verifying the server as `localhost` against
+/// `ca`, with `extra` arguments.
+fn s_client(port: u16, ca: &str, extra: &[&str]) -> Peer {
+    let connect = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "s_client",
+        "-connect",
+        &connect,
+        "-CAfile",
+        ca,
+        "-verify_return_error",
+        "-servername",
+        "localhost",
+        "-nocommands",
+    ];
+    args.extend_from_slice(extra);
+    Peer::start("openssl s_client", openssl(), &args)
+}
+
+/// Sends `lines` through s_client and waits for each to come back; then ends its input,
+/// which makes it send `close_notify`, and waits for it to exit. Returns its exit status
+/// and output.
+fn echo_through_s_client(
+    port: u16,
+    ca: String,
+    extra: Vec<String>,
+    lines: &'static [&'static str],
+) -> (std::process::ExitStatus, Vec<String>) {
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let mut peer = s_client(port, &ca, &extra);
+    for line in lines {
+        peer.send_line(line);
+        peer.expect_line(&format!("the echo of {line:?}"), |l| l == *line);
+    }
+    peer.close_stdin();
+    let status = peer.wait_for_exit();
+    (status, peer.all_output())
+}
+
+#[test]
+fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let port = serve_echo(&reactor, pki.server_options(), &record);
+
+    let ca = files.ca.clone();
+    let (status, output) = drive(&reactor, &record, move || {
+        echo_through_s_client(port, ca, vec![], &["hello from openssl", "a second line"])
+    });
+
+    assert!(status.success(), "s_client failed: {status}\n{output:#?}");
+    assert!(
+        output.iter().any(|l| l.contains("Verify return code: 0 (ok)")),
+        "s_client did not verify the server: {output:#?}"
+    );
+    let events = record.events();
+    assert!(
+        events.contains(&"tls:TLSv1_3 alpn:- peer-certs:0".to_string()),
+        "{events:?}"
+    );
+    assert!(events.contains(&"peer-closed".to_string()), "{events:?}");
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "s_client's close_notify should be a clean close: {:?}",
+        record.reasons()
+    );
+}
