@@ -8,7 +8,7 @@ mod peer;
 mod protocols;
 
 pub use peer::Peer;
-pub use protocols::{Exchange, ExchangeFactory, ServerEcho, Then};
+pub use protocols::{hex, Exchange, ExchangeFactory, ServerEcho, Then};
 
 use std::cell::Cell;
 use std::net::TcpListener;
@@ -97,6 +97,14 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The DER of the first certificate in `pem`, in lower-case hex.
+pub fn der_hex(pem: &str) -> String {
+    use rustls_pki_types::pem::PemObject;
+    let der = rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .expect("a PEM certificate");
+    hex(&der)
 }
 
 /// A port that was free a moment ago on 127.0.0.1 (bound with port 0, then closed): for

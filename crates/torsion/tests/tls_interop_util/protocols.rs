@@ -9,7 +9,8 @@ use torsion::{Address, ClientFactory, Connector, Cx, Failure, Protocol};
 use crate::util::Record;
 
 /// What the TLS layer told a protocol about its connection, as one event:
-/// `tls:<version> alpn:<protocol> peer-certs:<count>`.
+/// `tls:<version> alpn:<protocol> peer-certs:<count>` (the count of certificates the peer
+/// presented, its own first).
 fn tls_facts<P: Protocol>(cx: &mut Cx<P>) -> String {
     let transport = cx.transport();
     let alpn = transport
@@ -23,8 +24,15 @@ fn tls_facts<P: Protocol>(cx: &mut Cx<P>) -> String {
     )
 }
 
-/// Echoes what it receives. Records the TLS facts when the first bytes arrive, each run
-/// of bytes as `data:<text>`, and `lost` with the reason last.
+/// `bytes` in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Echoes what it receives. Records the TLS facts when the first bytes arrive (and
+/// `peer-leaf:<hex DER>` if the peer presented a certificate), each run of bytes as
+/// `data:<text>`, `peer-closed` on the peer's EOF (then closes), and `lost` with the
+/// reason last.
 pub struct ServerEcho {
     record: Rc<Record>,
     seen_data: bool,
@@ -45,6 +53,9 @@ impl Protocol for ServerEcho {
         if !self.seen_data {
             self.seen_data = true;
             self.record.push(tls_facts(cx));
+            if let Some(leaf) = cx.transport().peer_certificates().and_then(|c| c.first().cloned()) {
+                self.record.push(format!("peer-leaf:{}", hex(&leaf)));
+            }
         }
         self.record
             .push(format!("data:{}", String::from_utf8_lossy(data)));
