@@ -12,7 +12,9 @@ mod util;
 
 use std::rc::Rc;
 
-use tls_interop_util::{der_hex, openssl, run_until, Peer, Scratch, ServerEcho};
+use tls_interop_util::{
+    der_hex, openssl, run_until, ExchangeFactory, Peer, Scratch, ServerEcho, Then,
+};
 use tls_util::Pki;
 use torsion::error::ConnectionDone;
 use torsion::tls::{ServerOptions, TlsError, TlsErrorKind};
@@ -28,7 +30,12 @@ fn serve_echo(reactor: &Reactor, options: ServerOptions, record: &Rc<Record>) ->
         ..ListenOptions::default()
     };
     reactor
-        .listen_tls_with(0, move |_peer| Some(ServerEcho::new(&record)), options, listen)
+        .listen_tls_with(
+            0,
+            move |_peer| Some(ServerEcho::new(&record)),
+            options,
+            listen,
+        )
         .expect("listen_tls on 127.0.0.1:0")
         .get_host()
         .port()
@@ -44,7 +51,9 @@ fn drive<T: Send + 'static>(
 ) -> T {
     let client = util::thread(peer_side);
     let done = client.done_flag();
-    run_until(reactor, move || done.load(std::sync::atomic::Ordering::SeqCst));
+    run_until(reactor, move || {
+        done.load(std::sync::atomic::Ordering::SeqCst)
+    });
     let result = client.join();
     let record = record.clone();
     run_until(reactor, move || record.has("lost"));
@@ -129,7 +138,9 @@ fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
 
     assert!(status.success(), "s_client failed: {status}\n{output:#?}");
     assert!(
-        output.iter().any(|l| l.contains("Verify return code: 0 (ok)")),
+        output
+            .iter()
+            .any(|l| l.contains("Verify return code: 0 (ok)")),
         "s_client did not verify the server: {output:#?}"
     );
     let events = record.events();
@@ -169,7 +180,11 @@ fn s_client_forced_to_tls_1_2_is_served_over_tls_1_2() {
         events.contains(&"tls:TLSv1_2 alpn:- peer-certs:0".to_string()),
         "{events:?}"
     );
-    assert!(record.last_reason().check::<ConnectionDone>(), "{:?}", record.reasons());
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
 }
 
 #[test]
@@ -190,7 +205,10 @@ fn s_client_offering_only_tls_1_1_is_refused() {
         (status, peer.all_output())
     });
 
-    assert!(!status.success(), "s_client connected over TLS 1.1: {output:#?}");
+    assert!(
+        !status.success(),
+        "s_client connected over TLS 1.1: {output:#?}"
+    );
     let error = tls_error(&record.last_reason());
     assert!(error.during_handshake(), "{error}");
     assert!(
@@ -198,7 +216,9 @@ fn s_client_offering_only_tls_1_1_is_refused() {
         "s_client was not sent an alert: {output:#?}"
     );
     assert!(
-        !output.iter().any(|l| l.contains("Cipher is") && !l.contains("(NONE)")),
+        !output
+            .iter()
+            .any(|l| l.contains("Cipher is") && !l.contains("(NONE)")),
         "a cipher was agreed over TLS 1.1: {output:#?}"
     );
 }
@@ -235,7 +255,12 @@ fn s_client_offering_alpn_gets_the_protocol_the_server_offers() {
 
     let ca = files.ca.clone();
     let (status, output) = drive(&reactor, &record, move || {
-        echo_through_s_client(port, ca, vec!["-alpn".into(), "h2,http/1.1".into()], &["GET /"])
+        echo_through_s_client(
+            port,
+            ca,
+            vec!["-alpn".into(), "h2,http/1.1".into()],
+            &["GET /"],
+        )
     });
 
     assert!(status.success(), "s_client failed: {status}\n{output:#?}");
@@ -263,7 +288,11 @@ fn s_client_with_a_certificate_is_served_when_client_certificates_are_required()
         .unwrap();
     let port = serve_echo(&reactor, options, &record);
 
-    let (ca, cert, key) = (files.ca.clone(), files.client_cert.clone(), files.client_key.clone());
+    let (ca, cert, key) = (
+        files.ca.clone(),
+        files.client_cert.clone(),
+        files.client_key.clone(),
+    );
     let (status, output) = drive(&reactor, &record, move || {
         let extra = vec!["-cert".into(), cert, "-key".into(), key];
         echo_through_s_client(port, ca, extra, &["with my certificate"])
@@ -280,7 +309,11 @@ fn s_client_with_a_certificate_is_served_when_client_certificates_are_required()
         events.contains(&format!("peer-leaf:{}", der_hex(&pki.client.cert))),
         "the server did not see the client's certificate: {events:?}"
     );
-    assert!(record.last_reason().check::<ConnectionDone>(), "{:?}", record.reasons());
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
 }
 
 #[test]
@@ -307,7 +340,10 @@ fn s_client_without_a_certificate_is_refused_when_client_certificates_are_requir
         (status, peer.all_output(), echoed)
     });
 
-    assert!(!echoed, "the server echoed a client without a certificate: {output:#?}");
+    assert!(
+        !echoed,
+        "the server echoed a client without a certificate: {output:#?}"
+    );
     assert!(
         output.iter().any(|l| l.contains("certificate required")),
         "s_client was not told why: {status} {output:#?}"
@@ -319,4 +355,149 @@ fn s_client_without_a_certificate_is_refused_when_client_certificates_are_requir
         "{:?}",
         record.events()
     );
+}
+
+/// `openssl s_server` on a free port of 127.0.0.1, presenting `cert` and `key`, serving
+/// one connection, with `extra` arguments; returns it once it printed `ACCEPT`, and its
+/// port. Another process may take the port between our probe and its bind: then it is
+/// started again on another.
+fn s_server(cert: &str, key: &str, ca: &str, extra: &[&str]) -> (Peer, u16) {
+    for _ in 0..5 {
+        let port = tls_interop_util::free_port();
+        let accept = format!("127.0.0.1:{port}");
+        let mut args = vec![
+            "s_server", "-accept", &accept, "-cert", cert, "-key", key, "-CAfile", ca, "-naccept",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        let peer = Peer::start("openssl s_server", openssl(), &args);
+        if peer.wait_for_line(|l| l == "ACCEPT").is_some() {
+            return (peer, port);
+        }
+        assert!(
+            peer.printed("in use"),
+            "s_server did not start:\n{}",
+            peer.report()
+        );
+    }
+    panic!("s_server found no free port in 5 tries");
+}
+
+/// Connects a torsion TLS client (trusting the test CA, expecting `localhost`) to `port`,
+/// which sends `message`, waits for `reply` and ends as `then` says; runs until its
+/// connection is lost and returns what it recorded.
+fn exchange(pki: &Pki, port: u16, message: &str, reply: &str, then: Then) -> Rc<Record> {
+    let reactor = util::reactor();
+    let record = Record::new();
+    let factory = ExchangeFactory::new(&record, message, reply, then);
+    let options = pki.client_options("localhost");
+    let _connector = reactor.connect_tls("127.0.0.1", port, factory, options);
+    let r = record.clone();
+    run_until(&reactor, move || r.has("lost"));
+    record
+}
+
+/// s_server presenting `pem`, in `-rev` mode (each line comes back reversed).
+fn s_server_rev(pki: &Pki, dir: &Scratch, pem: &tls_util::Pem) -> (Peer, u16) {
+    let ca = dir.write("ca.pem", &pki.ca.cert);
+    let cert = dir.write("server.pem", &pem.cert);
+    let key = dir.write("server.key", &pem.key);
+    s_server(&cert, &key, &ca, &["-rev"])
+}
+
+#[test]
+fn a_torsion_client_verifies_s_server_exchanges_data_and_closes_with_close_notify() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let (mut server, port) = s_server_rev(&pki, &dir, &pki.server);
+
+    let record = exchange(
+        &pki,
+        port,
+        "hello torsion\n",
+        "noisrot olleh\n",
+        Then::LoseConnection,
+    );
+
+    let events = record.events();
+    // OpenSSL sends the CA after its own certificate (it found it in -CAfile).
+    assert_eq!(
+        events[..2],
+        ["tls:TLSv1_3 alpn:- peer-certs:2", "replied:noisrot olleh\n"],
+        "{events:?}"
+    );
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
+    let status = server.wait_for_exit();
+    assert!(status.success(), "s_server: {status}\n{}", server.report());
+    assert!(server.printed("CONNECTION CLOSED"), "{}", server.report());
+}
+
+#[test]
+fn a_torsion_client_takes_s_servers_close_notify_as_a_clean_close() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let (mut server, port) = s_server_rev(&pki, &dir, &pki.server);
+
+    // A line starting with CLOSE makes s_server -rev shut its TLS down (close_notify).
+    let record = exchange(&pki, port, "first\nCLOSE\n", "tsrif\n", Then::WaitForPeer);
+
+    let events = record.events();
+    assert_eq!(
+        events,
+        [
+            "tls:TLSv1_3 alpn:- peer-certs:2",
+            "replied:tsrif\n",
+            "peer-closed",
+            "lost"
+        ],
+        "{events:?}"
+    );
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
+    let status = server.wait_for_exit();
+    assert!(status.success(), "s_server: {status}\n{}", server.report());
+}
+
+#[test]
+fn a_torsion_client_refuses_s_server_with_a_certificate_from_an_unknown_ca() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let (_server, port) = s_server_rev(&pki, &dir, &pki.rogue_server);
+
+    let record = exchange(&pki, port, "secret\n", "terces\n", Then::LoseConnection);
+
+    assert!(
+        !record.events().iter().any(|e| e.starts_with("replied:")),
+        "{:?}",
+        record.events()
+    );
+    let error = tls_error(&record.last_reason());
+    assert_eq!(error.kind(), TlsErrorKind::UnknownIssuer, "{error}");
+    assert!(error.during_handshake(), "{error}");
+}
+
+#[test]
+fn a_torsion_client_refuses_s_server_with_a_certificate_for_another_name() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let elsewhere = pki.leaf(&["elsewhere.example"]);
+    let (_server, port) = s_server_rev(&pki, &dir, &elsewhere);
+
+    let record = exchange(&pki, port, "secret\n", "terces\n", Then::LoseConnection);
+
+    assert!(
+        !record.events().iter().any(|e| e.starts_with("replied:")),
+        "{:?}",
+        record.events()
+    );
+    let error = tls_error(&record.last_reason());
+    assert_eq!(error.kind(), TlsErrorKind::NameMismatch, "{error}");
+    assert!(error.during_handshake(), "{error}");
 }

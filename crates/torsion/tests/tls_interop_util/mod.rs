@@ -8,7 +8,9 @@ mod peer;
 mod protocols;
 
 pub use peer::Peer;
-pub use protocols::{hex, Exchange, ExchangeFactory, ServerEcho, Then};
+pub use protocols::{ExchangeFactory, ServerEcho, Then};
+
+use protocols::hex;
 
 use std::cell::Cell;
 use std::net::TcpListener;
@@ -31,7 +33,11 @@ pub const GUARD: Duration = Duration::from_secs(30);
 /// If it cannot be run, with what to install: these tests fail rather than pass
 /// silently without their outside peer.
 pub fn openssl() -> &'static str {
-    require("openssl", &["version"], "Debian's `openssl` package: apt-get install -y openssl")
+    require(
+        "openssl",
+        &["version"],
+        "Debian's `openssl` package: apt-get install -y openssl",
+    )
 }
 
 /// The `python3` interpreter, checked to run and to have its `ssl` module.
@@ -56,7 +62,10 @@ fn require(program: &'static str, probe: &[&str], install: &str) -> &'static str
         .status();
     match ran {
         Ok(status) if status.success() => program,
-        Ok(status) => panic!("`{program} {}` failed ({status}): install {install}", probe.join(" ")),
+        Ok(status) => panic!(
+            "`{program} {}` failed ({status}): install {install}",
+            probe.join(" ")
+        ),
         Err(e) => panic!("cannot run `{program}` ({e}): the TLS interop tests need {install}"),
     }
 }
@@ -137,5 +146,8 @@ pub fn run_until(reactor: &Reactor, done: impl Fn() -> bool + 'static) {
     reactor.run().expect("reactor.run");
     poll.stop();
     let _ = guard.cancel();
-    assert!(!timed_out.get(), "the reactor was still running after {GUARD:?}");
+    assert!(
+        !timed_out.get(),
+        "the reactor was still running after {GUARD:?}"
+    );
 }

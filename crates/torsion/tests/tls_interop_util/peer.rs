@@ -62,11 +62,7 @@ impl Lines {
             if state.closed || now >= deadline {
                 return None;
             }
-            state = self
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap()
-                .0;
+            state = self.changed.wait_timeout(state, deadline - now).unwrap().0;
         }
     }
 }
@@ -120,7 +116,11 @@ impl Peer {
             .write_all(format!("{line}\n").as_bytes())
             .and_then(|()| stdin.flush());
         if let Err(e) = wrote {
-            panic!("{}: writing {line:?} to stdin: {e}\n{}", self.name, self.report());
+            panic!(
+                "{}: writing {line:?} to stdin: {e}\n{}",
+                self.name,
+                self.report()
+            );
         }
     }
 
@@ -160,7 +160,11 @@ impl Peer {
             }
             if Instant::now() >= deadline {
                 self.kill();
-                panic!("{}: still running after {GUARD:?}\n{}", self.name, self.report());
+                panic!(
+                    "{}: still running after {GUARD:?}\n{}",
+                    self.name,
+                    self.report()
+                );
             }
             thread::sleep(Duration::from_millis(10));
         };
@@ -205,4 +209,3 @@ impl Drop for Peer {
         self.kill();
     }
 }
-

@@ -53,7 +53,11 @@ impl Protocol for ServerEcho {
         if !self.seen_data {
             self.seen_data = true;
             self.record.push(tls_facts(cx));
-            if let Some(leaf) = cx.transport().peer_certificates().and_then(|c| c.first().cloned()) {
+            if let Some(leaf) = cx
+                .transport()
+                .peer_certificates()
+                .and_then(|c| c.first().cloned())
+            {
                 self.record.push(format!("peer-leaf:{}", hex(&leaf)));
             }
         }
