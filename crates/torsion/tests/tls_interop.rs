@@ -13,7 +13,8 @@ mod util;
 use std::rc::Rc;
 
 use tls_interop_util::{
-    der_hex, openssl, run_until, ExchangeFactory, Peer, Scratch, ServerEcho, Then,
+    der_hex, openssl, python3, run_until, ExchangeFactory, Peer, Scratch, ServerEcho, Then,
+    PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
 };
 use tls_util::Pki;
 use torsion::error::ConnectionDone;
@@ -500,4 +501,92 @@ fn a_torsion_client_refuses_s_server_with_a_certificate_for_another_name() {
     let error = tls_error(&record.last_reason());
     assert_eq!(error.kind(), TlsErrorKind::NameMismatch, "{error}");
     assert!(error.during_handshake(), "{error}");
+}
+
+#[test]
+fn a_python_client_verifies_the_torsion_server_gets_its_bytes_echoed_and_unwraps() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let script = dir.write("echo_client.py", PYTHON_ECHO_CLIENT);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let port = serve_echo(&reactor, pki.server_options(), &record);
+
+    let (ca, size) = (files.ca.clone(), 256 * 1024);
+    let (status, output) = drive(&reactor, &record, move || {
+        let args = [script.as_str(), &port.to_string(), &ca, &size.to_string()];
+        let mut peer = Peer::start("python ssl client", python3(), &args);
+        let status = peer.wait_for_exit();
+        (status, peer.all_output())
+    });
+
+    assert!(
+        status.success(),
+        "the Python client failed: {status}\n{output:#?}"
+    );
+    let expected = ["version TLSv1.3", &format!("echoed {size}"), "unwrapped"];
+    assert_eq!(output, expected, "{output:#?}");
+    assert!(record.has("peer-closed"), "{:?}", record.events());
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "unwrap() sends close_notify, a clean close: {:?}",
+        record.reasons()
+    );
+}
+
+#[test]
+fn a_torsion_client_and_a_python_server_exchange_and_both_close_cleanly() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let script = dir.write("upper_server.py", PYTHON_UPPER_SERVER);
+    let cert = dir.write("server.pem", &pki.server.cert);
+    let key = dir.write("server.key", &pki.server.key);
+    let mut server = Peer::start("python ssl server", python3(), &[&script, &cert, &key]);
+    let line = server.expect_line("its port", |l| l.starts_with("port "));
+    let port: u16 = line["port ".len()..].parse().expect("a port number");
+
+    // Half-close: our close_notify, then the server's answers it. As over TCP, the peer's
+    // end after our own is no read_connection_lost but the end of the connection; a clean
+    // one (ConnectionDone, not TlsTruncated) since the server's close_notify came first.
+    let record = exchange(
+        &pki,
+        port,
+        "hello python\n",
+        "HELLO PYTHON\n",
+        Then::LoseWriteConnection,
+    );
+
+    let events = record.events();
+    assert_eq!(
+        events,
+        [
+            "tls:TLSv1_3 alpn:- peer-certs:1",
+            "replied:HELLO PYTHON\n",
+            "lost"
+        ],
+        "{events:?}"
+    );
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
+    let status = server.wait_for_exit();
+    assert!(
+        status.success(),
+        "the Python server failed: {status}\n{}",
+        server.report()
+    );
+    assert_eq!(
+        server.all_output(),
+        [
+            "port ".to_string() + &port.to_string(),
+            "version TLSv1.3".into(),
+            "received hello python".into(),
+            "unwrapped".into()
+        ],
+        "{}",
+        server.report()
+    );
 }

@@ -108,6 +108,12 @@ impl Drop for Scratch {
     }
 }
 
+/// The Python `ssl` echo client: `echo_client.py PORT CA_FILE SIZE`.
+pub const PYTHON_ECHO_CLIENT: &str = include_str!("echo_client.py");
+
+/// The Python `ssl` server that answers in upper case: `upper_server.py CERT KEY`.
+pub const PYTHON_UPPER_SERVER: &str = include_str!("upper_server.py");
+
 /// The DER of the first certificate in `pem`, in lower-case hex.
 pub fn der_hex(pem: &str) -> String {
     use rustls_pki_types::pem::PemObject;
