@@ -111,17 +111,21 @@ impl Peer {
     ///
     /// If stdin was closed or the write fails.
     pub fn send_line(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin is still open");
-        let wrote = stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| stdin.flush());
-        if let Err(e) = wrote {
+        if let Err(e) = self.try_send_line(line) {
             panic!(
                 "{}: writing {line:?} to stdin: {e}\n{}",
                 self.name,
                 self.report()
             );
         }
+    }
+
+    /// Writes `line` and a newline to the program's stdin; an error if it fails (the
+    /// program may have exited already).
+    pub fn try_send_line(&mut self, line: &str) -> std::io::Result<()> {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        stdin.write_all(format!("{line}\n").as_bytes())?;
+        stdin.flush()
     }
 
     /// Closes the program's stdin (its end of input).
