@@ -13,11 +13,12 @@ mod util;
 use std::rc::Rc;
 
 use tls_interop_util::{
-    der_hex, openssl, python3, run_until, ExchangeFactory, Peer, Scratch, ServerEcho, Then,
-    PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
+    der_hex, openssl, python3, run_until, ExchangeFactory, Peer, Scratch, ServerEcho,
+    StartTlsServer, Then, PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
 };
 use tls_util::Pki;
 use torsion::error::ConnectionDone;
+use torsion::protocols::basic::LineProtocol;
 use torsion::tls::{ServerOptions, TlsError, TlsErrorKind};
 use torsion::{Failure, ListenOptions, Reactor};
 use util::Record;
@@ -146,7 +147,7 @@ fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
     );
     let events = record.events();
     assert!(
-        events.contains(&"tls:TLSv1_3 alpn:- peer-certs:0".to_string()),
+        events.contains(&"tls:TLSv1.3 alpn:- peer-certs:0".to_string()),
         "{events:?}"
     );
     assert!(events.contains(&"peer-closed".to_string()), "{events:?}");
@@ -178,7 +179,7 @@ fn s_client_forced_to_tls_1_2_is_served_over_tls_1_2() {
     );
     let events = record.events();
     assert!(
-        events.contains(&"tls:TLSv1_2 alpn:- peer-certs:0".to_string()),
+        events.contains(&"tls:TLSv1.2 alpn:- peer-certs:0".to_string()),
         "{events:?}"
     );
     assert!(
@@ -271,7 +272,7 @@ fn s_client_offering_alpn_gets_the_protocol_the_server_offers() {
     );
     let events = record.events();
     assert!(
-        events.contains(&"tls:TLSv1_3 alpn:http/1.1 peer-certs:0".to_string()),
+        events.contains(&"tls:TLSv1.3 alpn:http/1.1 peer-certs:0".to_string()),
         "{events:?}"
     );
     assert!(
@@ -334,7 +335,7 @@ fn s_client_with_a_certificate_is_served_when_client_certificates_are_required()
     let events = record.events();
     // OpenSSL sends the CA after the client's own certificate (it found it in -CAfile).
     assert!(
-        events.contains(&"tls:TLSv1_3 alpn:- peer-certs:2".to_string()),
+        events.contains(&"tls:TLSv1.3 alpn:- peer-certs:2".to_string()),
         "{events:?}"
     );
     assert!(
@@ -456,7 +457,7 @@ fn a_torsion_client_verifies_s_server_exchanges_data_and_closes_with_close_notif
     // OpenSSL sends the CA after its own certificate (it found it in -CAfile).
     assert_eq!(
         events[..2],
-        ["tls:TLSv1_3 alpn:- peer-certs:2", "replied:noisrot olleh\n"],
+        ["tls:TLSv1.3 alpn:- peer-certs:2", "replied:noisrot olleh\n"],
         "{events:?}"
     );
     assert!(
@@ -482,7 +483,7 @@ fn a_torsion_client_takes_s_servers_close_notify_as_a_clean_close() {
     assert_eq!(
         events,
         [
-            "tls:TLSv1_3 alpn:- peer-certs:2",
+            "tls:TLSv1.3 alpn:- peer-certs:2",
             "replied:tsrif\n",
             "peer-closed",
             "lost"
@@ -593,7 +594,7 @@ fn a_torsion_client_and_a_python_server_exchange_and_both_close_cleanly() {
     assert_eq!(
         events,
         [
-            "tls:TLSv1_3 alpn:- peer-certs:1",
+            "tls:TLSv1.3 alpn:- peer-certs:1",
             "replied:HELLO PYTHON\n",
             "lost"
         ],
@@ -620,5 +621,66 @@ fn a_torsion_client_and_a_python_server_exchange_and_both_close_cleanly() {
         ],
         "{}",
         server.report()
+    );
+}
+
+#[test]
+fn s_client_starttls_smtp_upgrades_a_torsion_line_server_with_start_tls() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let (options, rec) = (pki.server_options(), record.clone());
+    let listen = ListenOptions {
+        interface: "127.0.0.1".into(),
+        ..ListenOptions::default()
+    };
+    let port = reactor
+        .listen_tcp_with(
+            0,
+            move |_peer| {
+                Some(LineProtocol::new(StartTlsServer::new(
+                    options.clone(),
+                    &rec,
+                )))
+            },
+            listen,
+        )
+        .expect("listen on 127.0.0.1:0")
+        .get_host()
+        .port();
+
+    // s_client reads the 220 greeting, sends EHLO, finds STARTTLS among the 250 lines,
+    // sends STARTTLS, reads the 220 (in clear) and only then starts its handshake.
+    let ca = files.ca.clone();
+    let extra = ["-starttls", "smtp", "-crlf"].map(String::from).to_vec();
+    let (status, output) = drive(&reactor, &record, move || {
+        echo_through_s_client(port, ca, extra, &["over STARTTLS"])
+    });
+
+    assert!(status.success(), "s_client failed: {status}\n{output:#?}");
+    assert!(
+        output
+            .iter()
+            .any(|l| l.contains("Verify return code: 0 (ok)")),
+        "s_client did not verify the server: {output:#?}"
+    );
+    let events = record.events();
+    assert_eq!(
+        events[1..],
+        [
+            "clear:STARTTLS",
+            "tls:TLSv1.3 alpn:- peer-certs:0",
+            "secure:over STARTTLS",
+            "lost"
+        ],
+        "{events:?}"
+    );
+    assert!(events[0].starts_with("clear:EHLO "), "{events:?}");
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
     );
 }

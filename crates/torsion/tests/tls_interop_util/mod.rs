@@ -6,9 +6,11 @@
 
 mod peer;
 mod protocols;
+mod starttls;
 
 pub use peer::Peer;
 pub use protocols::{ExchangeFactory, ServerEcho, Then};
+pub use starttls::StartTlsServer;
 
 use protocols::hex;
 
