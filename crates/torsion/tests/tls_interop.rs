@@ -19,7 +19,7 @@ use tls_interop_util::{
 use tls_util::Pki;
 use torsion::error::ConnectionDone;
 use torsion::protocols::basic::LineProtocol;
-use torsion::tls::{ServerOptions, TlsError, TlsErrorKind};
+use torsion::tls::{ClientOptions, ServerOptions, TlsError, TlsErrorKind, TlsTruncated};
 use torsion::{Failure, ListenOptions, Reactor};
 use util::Record;
 
@@ -421,10 +421,20 @@ fn s_server(cert: &str, key: &str, ca: &str, extra: &[&str]) -> (Peer, u16) {
 /// which sends `message`, waits for `reply` and ends as `then` says; runs until its
 /// connection is lost and returns what it recorded.
 fn exchange(pki: &Pki, port: u16, message: &str, reply: &str, then: Then) -> Rc<Record> {
+    exchange_with(pki.client_options("localhost"), port, message, reply, then)
+}
+
+/// [`exchange`] with the client's `options`.
+fn exchange_with(
+    options: ClientOptions,
+    port: u16,
+    message: &str,
+    reply: &str,
+    then: Then,
+) -> Rc<Record> {
     let reactor = util::reactor();
     let record = Record::new();
     let factory = ExchangeFactory::new(&record, message, reply, then);
-    let options = pki.client_options("localhost");
     let _connector = reactor.connect_tls("127.0.0.1", port, factory, options);
     let r = record.clone();
     run_until(&reactor, move || r.has("lost"));
@@ -433,10 +443,17 @@ fn exchange(pki: &Pki, port: u16, message: &str, reply: &str, then: Then) -> Rc<
 
 /// s_server presenting `pem`, in `-rev` mode (each line comes back reversed).
 fn s_server_rev(pki: &Pki, dir: &Scratch, pem: &tls_util::Pem) -> (Peer, u16) {
+    s_server_rev_with(pki, dir, pem, &[])
+}
+
+/// [`s_server_rev`] with `extra` arguments.
+fn s_server_rev_with(pki: &Pki, dir: &Scratch, pem: &tls_util::Pem, extra: &[&str]) -> (Peer, u16) {
     let ca = dir.write("ca.pem", &pki.ca.cert);
     let cert = dir.write("server.pem", &pem.cert);
     let key = dir.write("server.key", &pem.key);
-    s_server(&cert, &key, &ca, &["-rev"])
+    let mut args = vec!["-rev"];
+    args.extend_from_slice(extra);
+    s_server(&cert, &key, &ca, &args)
 }
 
 #[test]
@@ -534,6 +551,81 @@ fn a_torsion_client_refuses_s_server_with_a_certificate_for_another_name() {
     let error = tls_error(&record.last_reason());
     assert_eq!(error.kind(), TlsErrorKind::NameMismatch, "{error}");
     assert!(error.during_handshake(), "{error}");
+}
+
+#[test]
+fn a_torsion_client_presents_its_certificate_to_s_server_that_requires_one() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let (mut server, port) = s_server_rev_with(&pki, &dir, &pki.server, &["-Verify", "1"]);
+
+    let options = pki
+        .client_options("localhost")
+        .with_client_certificate(pki.client.cert.as_bytes(), pki.client.key.as_bytes())
+        .unwrap();
+    let record = exchange_with(
+        options,
+        port,
+        "it is me\n",
+        "em si ti\n",
+        Then::LoseConnection,
+    );
+
+    let events = record.events();
+    assert_eq!(events[1], "replied:em si ti\n", "{events:?}");
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
+    server.wait_for_exit();
+    assert!(server.printed("CN = test client"), "{}", server.report());
+}
+
+#[test]
+fn a_torsion_client_without_a_certificate_is_refused_by_s_server_that_requires_one() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let (server, port) = s_server_rev_with(&pki, &dir, &pki.server, &["-Verify", "1"]);
+
+    let record = exchange(&pki, port, "it is me\n", "em si ti\n", Then::LoseConnection);
+
+    assert!(
+        !record.events().iter().any(|e| e.starts_with("replied:")),
+        "{:?}",
+        record.events()
+    );
+    let error = tls_error(&record.last_reason());
+    assert_eq!(
+        error.kind(),
+        TlsErrorKind::CertificateRequired,
+        "{error}\n{}",
+        server.report()
+    );
+}
+
+#[test]
+fn a_torsion_client_speaks_tls_1_2_and_alpn_with_s_server() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let extra = ["-tls1_2", "-alpn", "http/1.1"];
+    let (_server, port) = s_server_rev_with(&pki, &dir, &pki.server, &extra);
+
+    let options = pki
+        .client_options("localhost")
+        .with_alpn(["h2", "http/1.1"]);
+    let record = exchange_with(options, port, "abc\n", "cba\n", Then::LoseConnection);
+
+    let events = record.events();
+    assert_eq!(
+        events[0], "tls:TLSv1.2 alpn:http/1.1 peer-certs:2",
+        "{events:?}"
+    );
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
 }
 
 #[test]
@@ -682,5 +774,45 @@ fn s_client_starttls_smtp_upgrades_a_torsion_line_server_with_start_tls() {
         record.last_reason().check::<ConnectionDone>(),
         "{:?}",
         record.reasons()
+    );
+}
+
+#[test]
+fn a_torsion_client_tells_a_python_server_closing_without_close_notify_as_truncated() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let script = dir.write("upper_server.py", PYTHON_UPPER_SERVER);
+    let cert = dir.write("server.pem", &pki.server.cert);
+    let key = dir.write("server.key", &pki.server.key);
+    let args = [script.as_str(), &cert, &key, "--truncate"];
+    let mut server = Peer::start("python ssl server", python3(), &args);
+    let line = server.expect_line("its port", |l| l.starts_with("port "));
+    let port: u16 = line["port ".len()..].parse().expect("a port number");
+
+    let record = exchange(
+        &pki,
+        port,
+        "cut me off\n",
+        "CUT ME OFF\n",
+        Then::WaitForPeer,
+    );
+
+    let events = record.events();
+    assert_eq!(events[1..], ["replied:CUT ME OFF\n", "lost"], "{events:?}");
+    let reason = record.last_reason();
+    assert!(
+        reason.check::<TlsTruncated>(),
+        "a close without close_notify is a truncation: {reason:?}"
+    );
+    let status = server.wait_for_exit();
+    assert!(
+        status.success(),
+        "the Python server failed: {status}\n{}",
+        server.report()
+    );
+    assert!(
+        server.printed("closed without close_notify"),
+        "{}",
+        server.report()
     );
 }

@@ -2,8 +2,9 @@
 `port N`, serves one client, sending back each chunk it receives in upper case until the
 client's close_notify, then unwrap(): sends its own close_notify. A client that closes
 without close_notify makes recv raise (suppress_ragged_eofs=False), so exits non-zero.
+With --truncate, it closes the socket right after its first answer, without close_notify.
 
-usage: upper_server.py CERT_FILE KEY_FILE
+usage: upper_server.py CERT_FILE KEY_FILE [--truncate]
 """
 import socket
 import ssl
@@ -26,6 +27,10 @@ while True:
         break
     received += chunk
     tls.sendall(chunk.upper())
+    if sys.argv[3:] == ["--truncate"]:
+        tls.close()
+        print("closed without close_notify", flush=True)
+        sys.exit(0)
 print("received", received.decode().strip(), flush=True)
 
 tls.unwrap()
