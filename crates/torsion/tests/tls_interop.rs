@@ -10,119 +10,17 @@ mod tls_interop_util;
 mod tls_util;
 mod util;
 
-use std::rc::Rc;
-
 use tls_interop_util::{
-    der_hex, openssl, python3, run_until, ExchangeFactory, Peer, Scratch, ServerEcho,
+    der_hex, drive, echo_through_s_client, exchange, exchange_with, python3, s_client,
+    s_server_rev, s_server_rev_with, serve_echo, tls_error, write_files, Peer, Scratch,
     StartTlsServer, Then, PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
 };
 use tls_util::Pki;
 use torsion::error::ConnectionDone;
 use torsion::protocols::basic::LineProtocol;
-use torsion::tls::{ClientOptions, ServerOptions, TlsError, TlsErrorKind, TlsTruncated};
-use torsion::{Failure, ListenOptions, Reactor};
+use torsion::tls::{TlsErrorKind, TlsTruncated};
+use torsion::ListenOptions;
 use util::Record;
-
-/// Listens on 127.0.0.1 with TLS `options`, each connection a [`ServerEcho`] writing into
-/// `record`; returns the port.
-fn serve_echo(reactor: &Reactor, options: ServerOptions, record: &Rc<Record>) -> u16 {
-    let record = record.clone();
-    let listen = ListenOptions {
-        interface: "127.0.0.1".into(),
-        ..ListenOptions::default()
-    };
-    reactor
-        .listen_tls_with(
-            0,
-            move |_peer| Some(ServerEcho::new(&record)),
-            options,
-            listen,
-        )
-        .expect("listen_tls on 127.0.0.1:0")
-        .get_host()
-        .port()
-}
-
-/// Runs `peer_side` (which drives an outside client) on a helper thread while `reactor`
-/// serves; once it returned, runs the reactor on until the server's connection is lost.
-/// Returns what `peer_side` returned; a panic in it fails the test.
-fn drive<T: Send + 'static>(
-    reactor: &Reactor,
-    record: &Rc<Record>,
-    peer_side: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let client = util::thread(peer_side);
-    let done = client.done_flag();
-    run_until(reactor, move || {
-        done.load(std::sync::atomic::Ordering::SeqCst)
-    });
-    let result = client.join();
-    let record = record.clone();
-    run_until(reactor, move || record.has("lost"));
-    result
-}
-
-/// The TLS error a connection was lost with.
-fn tls_error(reason: &Failure) -> TlsError {
-    reason
-        .downcast_ref::<TlsError>()
-        .unwrap_or_else(|| panic!("lost with {reason:?}, not a TlsError"))
-        .clone()
-}
-
-/// The torsion server's certificates and the CA, written where `openssl` can read them.
-struct Files {
-    ca: String,
-    client_cert: String,
-    client_key: String,
-}
-
-fn write_files(pki: &Pki, dir: &Scratch) -> Files {
-    Files {
-        ca: dir.write("ca.pem", &pki.ca.cert),
-        client_cert: dir.write("client.pem", &pki.client.cert),
-        client_key: dir.write("client.key", &pki.client.key),
-    }
-}
-
-/// `openssl s_client` to `127.0.0.1:port`, verifying the server as `localhost` against
-/// `ca`, with `extra` arguments.
-fn s_client(port: u16, ca: &str, extra: &[&str]) -> Peer {
-    let connect = format!("127.0.0.1:{port}");
-    let mut args = vec![
-        "s_client",
-        "-connect",
-        &connect,
-        "-CAfile",
-        ca,
-        "-verify_return_error",
-        "-servername",
-        "localhost",
-        "-nocommands",
-    ];
-    args.extend_from_slice(extra);
-    Peer::start("openssl s_client", openssl(), &args)
-}
-
-/// Sends `lines` through s_client and waits for each to come back; then ends its input,
-/// which makes it send `close_notify`, and waits for it to exit. Returns its exit status
-/// and output.
-fn echo_through_s_client(
-    port: u16,
-    ca: String,
-    extra: Vec<String>,
-    lines: &'static [&'static str],
-) -> (std::process::ExitStatus, Vec<String>) {
-    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let mut peer = s_client(port, &ca, &extra);
-    for line in lines {
-        peer.send_line(line);
-        peer.expect_line(&format!("the echo of {line:?}"), |l| l == *line);
-    }
-    peer.close_stdin();
-    let status = peer.wait_for_exit();
-    (status, peer.all_output())
-}
 
 #[test]
 fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
@@ -389,71 +287,6 @@ fn s_client_without_a_certificate_is_refused_when_client_certificates_are_requir
         "{:?}",
         record.events()
     );
-}
-
-/// `openssl s_server` on a free port of 127.0.0.1, presenting `cert` and `key`, serving
-/// one connection, with `extra` arguments; returns it once it printed `ACCEPT`, and its
-/// port. Another process may take the port between our probe and its bind: then it is
-/// started again on another.
-fn s_server(cert: &str, key: &str, ca: &str, extra: &[&str]) -> (Peer, u16) {
-    for _ in 0..5 {
-        let port = tls_interop_util::free_port();
-        let accept = format!("127.0.0.1:{port}");
-        let mut args = vec![
-            "s_server", "-accept", &accept, "-cert", cert, "-key", key, "-CAfile", ca, "-naccept",
-            "1",
-        ];
-        args.extend_from_slice(extra);
-        let peer = Peer::start("openssl s_server", openssl(), &args);
-        if peer.wait_for_line(|l| l == "ACCEPT").is_some() {
-            return (peer, port);
-        }
-        assert!(
-            peer.printed("in use"),
-            "s_server did not start:\n{}",
-            peer.report()
-        );
-    }
-    panic!("s_server found no free port in 5 tries");
-}
-
-/// Connects a torsion TLS client (trusting the test CA, expecting `localhost`) to `port`,
-/// which sends `message`, waits for `reply` and ends as `then` says; runs until its
-/// connection is lost and returns what it recorded.
-fn exchange(pki: &Pki, port: u16, message: &str, reply: &str, then: Then) -> Rc<Record> {
-    exchange_with(pki.client_options("localhost"), port, message, reply, then)
-}
-
-/// [`exchange`] with the client's `options`.
-fn exchange_with(
-    options: ClientOptions,
-    port: u16,
-    message: &str,
-    reply: &str,
-    then: Then,
-) -> Rc<Record> {
-    let reactor = util::reactor();
-    let record = Record::new();
-    let factory = ExchangeFactory::new(&record, message, reply, then);
-    let _connector = reactor.connect_tls("127.0.0.1", port, factory, options);
-    let r = record.clone();
-    run_until(&reactor, move || r.has("lost"));
-    record
-}
-
-/// s_server presenting `pem`, in `-rev` mode (each line comes back reversed).
-fn s_server_rev(pki: &Pki, dir: &Scratch, pem: &tls_util::Pem) -> (Peer, u16) {
-    s_server_rev_with(pki, dir, pem, &[])
-}
-
-/// [`s_server_rev`] with `extra` arguments.
-fn s_server_rev_with(pki: &Pki, dir: &Scratch, pem: &tls_util::Pem, extra: &[&str]) -> (Peer, u16) {
-    let ca = dir.write("ca.pem", &pki.ca.cert);
-    let cert = dir.write("server.pem", &pem.cert);
-    let key = dir.write("server.key", &pem.key);
-    let mut args = vec!["-rev"];
-    args.extend_from_slice(extra);
-    s_server(&cert, &key, &ca, &args)
 }
 
 #[test]

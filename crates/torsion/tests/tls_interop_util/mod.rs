@@ -4,13 +4,17 @@
 //! guard deadline long enough for a loaded machine.
 #![allow(dead_code)]
 
+mod openssl;
 mod peer;
 mod protocols;
 mod starttls;
+mod torsion_side;
 
+pub use openssl::{echo_through_s_client, s_client, s_server_rev, s_server_rev_with};
 pub use peer::Peer;
 pub use protocols::{ExchangeFactory, ServerEcho, Then};
 pub use starttls::StartTlsServer;
+pub use torsion_side::{drive, exchange, exchange_with, serve_echo, tls_error};
 
 use protocols::hex;
 
@@ -23,6 +27,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use torsion::{LoopingCall, Reactor, ReactorTime};
+
+use crate::tls_util::Pki;
 
 /// How long one expected event from an outside program may take before the test fails
 /// (a guard only: nothing waits for it to pass).
@@ -115,6 +121,26 @@ pub const PYTHON_ECHO_CLIENT: &str = include_str!("echo_client.py");
 
 /// The Python `ssl` server that answers in upper case: `upper_server.py CERT KEY`.
 pub const PYTHON_UPPER_SERVER: &str = include_str!("upper_server.py");
+
+/// The test CA and the client's certificate and key, written where the outside programs
+/// can read them (paths).
+pub struct Files {
+    /// The CA that signed the server and client certificates.
+    pub ca: String,
+    /// The client certificate.
+    pub client_cert: String,
+    /// Its key.
+    pub client_key: String,
+}
+
+/// Writes the CA and the client certificate and key into `dir`.
+pub fn write_files(pki: &Pki, dir: &Scratch) -> Files {
+    Files {
+        ca: dir.write("ca.pem", &pki.ca.cert),
+        client_cert: dir.write("client.pem", &pki.client.cert),
+        client_key: dir.write("client.key", &pki.client.key),
+    }
+}
 
 /// The DER of the first certificate in `pem`, in lower-case hex.
 pub fn der_hex(pem: &str) -> String {
