@@ -57,6 +57,33 @@ fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
 }
 
 #[test]
+fn s_client_checks_the_name_so_it_refuses_the_torsion_server_for_another_name() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let port = serve_echo(&reactor, pki.server_options(), &record);
+
+    let ca = files.ca.clone();
+    let (status, output) = drive(&reactor, &record, move || {
+        let mut peer = s_client(port, &ca, &["-verify_hostname", "elsewhere.example"]);
+        let status = peer.wait_for_exit();
+        (status, peer.all_output())
+    });
+
+    assert!(!status.success(), "s_client accepted: {output:#?}");
+    assert!(
+        output.iter().any(|l| l.contains("hostname mismatch")),
+        "{output:#?}"
+    );
+    // OpenSSL answers a name it did not ask for with a bad_certificate alert.
+    let error = tls_error(&record.last_reason());
+    assert_eq!(error.kind(), TlsErrorKind::BadCertificate, "{error}");
+    assert!(error.during_handshake(), "{error}");
+}
+
+#[test]
 fn s_client_forced_to_tls_1_2_is_served_over_tls_1_2() {
     let pki = Pki::new();
     let dir = Scratch::new();
@@ -471,7 +498,7 @@ fn a_python_client_verifies_the_torsion_server_gets_its_bytes_echoed_and_unwraps
     let record = Record::new();
     let port = serve_echo(&reactor, pki.server_options(), &record);
 
-    let (ca, size) = (files.ca.clone(), 256 * 1024);
+    let (ca, size) = (files.ca.clone(), 4 * 1024 * 1024);
     let (status, output) = drive(&reactor, &record, move || {
         let args = [script.as_str(), &port.to_string(), &ca, &size.to_string()];
         let mut peer = Peer::start("python ssl client", python3(), &args);
@@ -546,6 +573,82 @@ fn a_torsion_client_and_a_python_server_exchange_and_both_close_cleanly() {
         ],
         "{}",
         server.report()
+    );
+}
+
+#[test]
+fn s_client_over_tls_1_2_without_a_certificate_fails_its_handshake_when_one_is_required() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let options = pki
+        .server_options()
+        .require_client_certificates(pki.ca.cert.as_bytes())
+        .unwrap();
+    let port = serve_echo(&reactor, options, &record);
+
+    // Under TLS 1.2 the server judges the client's certificate before its Finished: the
+    // handshake itself fails.
+    let ca = files.ca.clone();
+    let (status, output) = drive(&reactor, &record, move || {
+        let mut peer = s_client(port, &ca, &["-tls1_2"]);
+        let status = peer.wait_for_exit();
+        (status, peer.all_output())
+    });
+
+    assert!(!status.success(), "s_client connected: {output:#?}");
+    let error = tls_error(&record.last_reason());
+    assert_eq!(error.kind(), TlsErrorKind::CertificateRequired, "{error}");
+    assert!(error.during_handshake(), "{error}");
+}
+
+#[test]
+fn s_client_asking_for_a_name_by_sni_gets_that_names_certificate() {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let other = pki.leaf(&["other.example"]);
+    let options = pki
+        .server_options()
+        .with_sni_certificate("other.example", other.cert.as_bytes(), other.key.as_bytes())
+        .unwrap();
+    let port = serve_echo(&reactor, options, &record);
+
+    let ca = files.ca.clone();
+    let (status, output) = drive(&reactor, &record, move || {
+        let mut peer = s_client(
+            port,
+            &ca,
+            &[
+                "-servername",
+                "other.example",
+                "-verify_hostname",
+                "other.example",
+            ],
+        );
+        peer.send_line("which one?");
+        peer.expect_line("the echo", |l| l == "which one?");
+        peer.close_stdin();
+        let status = peer.wait_for_exit();
+        (status, peer.all_output())
+    });
+
+    assert!(status.success(), "s_client failed: {status}\n{output:#?}");
+    assert!(
+        output
+            .iter()
+            .any(|l| l.starts_with("subject=CN = other.example")),
+        "s_client was not shown the other certificate: {output:#?}"
+    );
+    assert!(
+        output
+            .iter()
+            .any(|l| l.contains("Verify return code: 0 (ok)")),
+        "{output:#?}"
     );
 }
 

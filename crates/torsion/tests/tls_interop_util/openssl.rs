@@ -5,8 +5,9 @@ use std::process::ExitStatus;
 use super::{free_port, openssl, Peer, Scratch};
 use crate::tls_util::{Pem, Pki};
 
-/// `openssl s_client` to `127.0.0.1:port`, verifying the server as `localhost` against
-/// `ca`, with `extra` arguments.
+/// `openssl s_client` to `127.0.0.1:port`, asking for `localhost` by SNI and verifying
+/// the server's certificate chain against `ca` and its name as `localhost` (refusing
+/// otherwise), with `extra` arguments (a later `-servername` or `-verify_hostname` wins).
 pub fn s_client(port: u16, ca: &str, extra: &[&str]) -> Peer {
     let connect = format!("127.0.0.1:{port}");
     let mut args = vec![
@@ -17,6 +18,8 @@ pub fn s_client(port: u16, ca: &str, extra: &[&str]) -> Peer {
         ca,
         "-verify_return_error",
         "-servername",
+        "localhost",
+        "-verify_hostname",
         "localhost",
         "-nocommands",
     ];
