@@ -10,9 +10,7 @@ use crate::util::Record;
 
 /// What the TLS layer told a protocol about its connection, as one event:
 /// `tls:<version> alpn:<protocol> peer-certs:<count>` (the count of certificates the peer
-/// presented, its own first). The version is written as documented (`TLSv1.3`) whether
-/// the engine gives `TLSv1.3` or `TLSv1_3`, as it does today (reported to the lead):
-/// these tests are about talking to other implementations, not that spelling.
+/// presented, its own first).
 pub fn tls_facts(transport: &Transport) -> String {
     let alpn = transport
         .negotiated_protocol()
@@ -21,7 +19,7 @@ pub fn tls_facts(transport: &Transport) -> String {
     let certs = transport.peer_certificates().map_or(0, |c| c.len());
     format!(
         "tls:{} alpn:{alpn} peer-certs:{certs}",
-        transport.tls_version().unwrap_or("-").replace('_', ".")
+        transport.tls_version().unwrap_or("-")
     )
 }
 
