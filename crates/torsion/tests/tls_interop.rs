@@ -10,13 +10,15 @@ mod tls_interop_util;
 mod tls_util;
 mod util;
 
+use std::rc::Rc;
 use tls_interop_util::{
     der_hex, drive, echo_through_s_client, exchange, exchange_with, python3, s_client,
-    s_server_rev, s_server_rev_with, serve_echo, tls_error, write_files, Peer, Scratch,
-    StartTlsServer, Then, PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
+    s_server_rev, s_server_rev_with, serve_echo, tls_error, write_files, Closer, Peer, Scratch,
+    StartTlsServer, Then, PYTHON_CLOSING_CLIENT, PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
 };
 use tls_util::Pki;
-use torsion::error::ConnectionDone;
+
+use torsion::error::{ConnectionAborted, ConnectionDone};
 use torsion::protocols::basic::LineProtocol;
 use torsion::tls::{TlsErrorKind, TlsTruncated};
 use torsion::ListenOptions;
@@ -732,5 +734,73 @@ fn a_torsion_client_tells_a_python_server_closing_without_close_notify_as_trunca
         server.printed("closed without close_notify"),
         "{}",
         server.report()
+    );
+}
+
+/// Runs the Python closing client against a torsion TLS server whose connection answers
+/// with [`Closer`] (aborting if `abort`); returns the client's output and the server's
+/// record.
+fn python_sees_the_server_close(abort: bool) -> (Vec<String>, Rc<Record>) {
+    let pki = Pki::new();
+    let dir = Scratch::new();
+    let files = write_files(&pki, &dir);
+    let script = dir.write("closing_client.py", PYTHON_CLOSING_CLIENT);
+    let reactor = util::reactor();
+    let record = Record::new();
+    let rec = record.clone();
+    let listen = ListenOptions {
+        interface: "127.0.0.1".into(),
+        ..ListenOptions::default()
+    };
+    let port = reactor
+        .listen_tls_with(
+            0,
+            move |_peer| Some(Closer::new(&rec, abort)),
+            pki.server_options(),
+            listen,
+        )
+        .expect("listen_tls on 127.0.0.1:0")
+        .get_host()
+        .port();
+
+    let ca = files.ca.clone();
+    let (status, output) = drive(&reactor, &record, move || {
+        let args = [script.as_str(), &port.to_string(), &ca];
+        let mut peer = Peer::start("python ssl client", python3(), &args);
+        let status = peer.wait_for_exit();
+        (status, peer.all_output())
+    });
+    assert!(
+        status.success(),
+        "the Python client failed: {status}\n{output:#?}"
+    );
+    (output, record)
+}
+
+#[test]
+fn a_python_client_sees_lose_connection_as_a_clean_close_after_the_data() {
+    let (output, record) = python_sees_the_server_close(false);
+
+    assert_eq!(output, ["received goodbye", "clean close"], "{output:#?}");
+    assert!(
+        record.last_reason().check::<ConnectionDone>(),
+        "{:?}",
+        record.reasons()
+    );
+}
+
+#[test]
+fn a_python_client_sees_abort_connection_as_an_unclean_close() {
+    let (output, record) = python_sees_the_server_close(true);
+
+    assert_eq!(output.len(), 2, "{output:#?}");
+    assert!(
+        output[1].starts_with("unclean close: "),
+        "abort_connection sent close_notify: {output:#?}"
+    );
+    assert!(
+        record.last_reason().check::<ConnectionAborted>(),
+        "{:?}",
+        record.reasons()
     );
 }

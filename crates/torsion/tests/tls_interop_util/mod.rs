@@ -12,7 +12,7 @@ mod torsion_side;
 
 pub use openssl::{echo_through_s_client, s_client, s_server_rev, s_server_rev_with};
 pub use peer::Peer;
-pub use protocols::{ExchangeFactory, ServerEcho, Then};
+pub use protocols::{Closer, ExchangeFactory, ServerEcho, Then};
 pub use starttls::StartTlsServer;
 pub use torsion_side::{drive, exchange, exchange_with, serve_echo, tls_error};
 
@@ -118,6 +118,10 @@ impl Drop for Scratch {
 
 /// The Python `ssl` echo client: `echo_client.py PORT CA_FILE SIZE`.
 pub const PYTHON_ECHO_CLIENT: &str = include_str!("echo_client.py");
+
+/// The Python `ssl` client that tells a clean close from an unclean one:
+/// `closing_client.py PORT CA_FILE`.
+pub const PYTHON_CLOSING_CLIENT: &str = include_str!("closing_client.py");
 
 /// The Python `ssl` server that answers in upper case: `upper_server.py CERT KEY`.
 pub const PYTHON_UPPER_SERVER: &str = include_str!("upper_server.py");

@@ -76,6 +76,43 @@ impl Protocol for ServerEcho {
     }
 }
 
+/// Answers the first bytes it receives with `goodbye`, then closes with
+/// `lose_connection` (`close_notify` after the pending data) or `abort_connection` (at
+/// once, nothing more sent). Records `lost` with the reason.
+pub struct Closer {
+    record: Rc<Record>,
+    abort: bool,
+}
+
+impl Closer {
+    /// A closer that aborts if `abort`, else loses the connection cleanly.
+    pub fn new(record: &Rc<Record>, abort: bool) -> Closer {
+        Closer {
+            record: record.clone(),
+            abort,
+        }
+    }
+}
+
+impl Protocol for Closer {
+    fn data_received(&mut self, cx: &mut Cx<Self>, _data: &[u8]) {
+        if cx.transport().disconnecting() {
+            return;
+        }
+        cx.transport().write(b"goodbye\n");
+        if self.abort {
+            cx.transport().abort_connection();
+        } else {
+            cx.transport().lose_connection();
+        }
+    }
+
+    fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
+        self.record.push_reason(reason);
+        self.record.push("lost");
+    }
+}
+
 /// How an [`Exchange`] ends once the reply it expects arrived.
 #[derive(Clone, Copy, Debug)]
 pub enum Then {
