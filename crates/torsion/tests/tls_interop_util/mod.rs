@@ -2,7 +2,6 @@
 //! fail saying what to install, a scratch directory for certificates and scripts, outside
 //! programs run as children whose output is read line by line, and a reactor run with a
 //! guard deadline long enough for a loaded machine.
-#![allow(dead_code)]
 
 mod openssl;
 mod peer;
@@ -20,7 +19,7 @@ use protocols::hex;
 
 use std::cell::Cell;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,11 +101,6 @@ impl Scratch {
         let path = self.dir.join(name);
         std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {path:?}: {e}"));
         path.to_str().expect("a UTF-8 temp path").to_string()
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.dir
     }
 }
 
