@@ -373,6 +373,20 @@ mod tests {
     }
 
     #[test]
+    fn certificate_options_need_tls() {
+        for options in [
+            &["--cert-dir", "/tmp/chat"][..],
+            &["--cert", "c.pem", "--key", "k.pem"],
+        ] {
+            let plain = [&["chat_server"][..], options].concat();
+            assert!(Args::try_parse_from(&plain).is_err(), "{options:?}");
+            let tls = [&["chat_server", "--tls"][..], options].concat();
+            assert!(Args::try_parse_from(&tls).is_ok(), "{options:?}");
+        }
+        assert!(Args::try_parse_from(["chat_server", "--tls", "--cert", "c.pem"]).is_err());
+    }
+
+    #[test]
     fn ids_are_eight_lowercase_alphanumerics() {
         let id = random_id();
         assert_eq!(id.len(), 8);

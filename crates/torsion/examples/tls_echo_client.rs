@@ -230,7 +230,7 @@ mod tests {
             "--ca",
             "/nonexistent/ca.pem",
         ]);
-        let err = args.client_options().err().expect("no such file");
+        let err = args.client_options().expect_err("no such file");
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 }
