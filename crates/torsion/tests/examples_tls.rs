@@ -76,9 +76,14 @@ struct Client {
 
 impl Client {
     fn start(args: &[&str]) -> Client {
+        Client::start_reading(args, Stdio::piped())
+    }
+
+    /// A client whose standard input is `stdin` (typed into only when piped).
+    fn start_reading(args: &[&str], stdin: Stdio) -> Client {
         let mut child = Command::new(example_path("tls_echo_client"))
             .args(args)
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -123,6 +128,7 @@ impl Client {
     }
 
     fn end_input(&mut self) {
+        // Dropping the pipe's end closes it: the client reads the end of its input.
         self.stdin = None;
     }
 
@@ -417,4 +423,57 @@ fn the_chat_refuses_certificate_options_without_tls() {
     assert!(stdout.is_empty(), "{stdout:?}");
     let stderr = server.stderr_lines().join("\n");
     assert!(stderr.contains("--tls"), "{stderr}");
+}
+
+#[test]
+fn standard_input_from_a_file_or_dev_null_is_sent_then_closed_cleanly() {
+    let dir = TempDir::new("file");
+    let (_server, port, cert) = self_signed("tls_echo_server", &[], &dir);
+    let port = port.to_string();
+    let args = ["localhost", &port, "--ca", &cert];
+    let lines = "read from a file,\nall at once, before the handshake ends\n";
+    let input = dir.path().join("input.txt");
+    std::fs::write(&input, lines).unwrap();
+    for (stdin, expected) in [
+        (std::fs::File::open(&input).unwrap(), lines),
+        (std::fs::File::open("/dev/null").unwrap(), ""),
+    ] {
+        let client = Client::start_reading(&args, Stdio::from(stdin));
+        let (status, stdout, stderr) = client.finish();
+        assert!(status.success(), "{status}: {stderr}");
+        assert_eq!(stdout, expected);
+    }
+}
+
+#[test]
+fn a_server_that_dies_without_close_notify_makes_the_client_fail_with_the_reason() {
+    let dir = TempDir::new("truncated");
+    let (mut server, port, cert) = self_signed("tls_echo_server", &[], &dir);
+    let mut client = Client::trusting("localhost", port, &cert);
+    client.type_text("before the crash\n");
+    client.wait_for("before the crash\n");
+    server.kill(); // SIGKILL: the kernel closes the socket, no close_notify
+    let (status, stdout, stderr) = client.finish();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(stdout, "before the crash\n");
+    assert!(stderr.contains("without a TLS close_notify"), "{stderr}");
+}
+
+#[test]
+fn the_chat_runs_over_tls_on_several_reactors() {
+    let dir = TempDir::new("chat-reactors");
+    let (_server, port, cert) = self_signed("chat_server", &["--tls", "--reactors", "2"], &dir);
+    let welcome = "Welcome, you are client number ";
+    let mut a = Client::trusting("localhost", port, &cert);
+    a.wait_for(welcome);
+    let mut b = Client::trusting("localhost", port, &cert);
+    b.wait_for(welcome);
+    a.type_text("from a, whichever reactor\n");
+    b.wait_for("from a, whichever reactor\n");
+    b.type_text("close\n");
+    let (status, _, stderr) = b.finish();
+    assert!(status.success(), "{status}: {stderr}");
+    let (status, stdout, stderr) = a.finish();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stdout.contains("from a"), "not sent back to a: {stdout:?}");
 }
