@@ -71,6 +71,7 @@ fn main() -> torsion::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
     use torsion::testing::{Clock, ProtocolHarness, StringTransport};
 
     #[test]
@@ -90,7 +91,6 @@ mod tests {
         let files = tls_certificate::write_self_signed(&dir).unwrap();
         let cert = std::fs::read_to_string(&files.cert).unwrap();
         assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{cert}");
-        use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&files.key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the key is private");
         torsion::tls::ServerOptions::from_pem_files(&files.cert, &files.key).unwrap();
