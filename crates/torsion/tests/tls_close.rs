@@ -260,7 +260,8 @@ fn truncate_the_stream_to(
     let s = server_record.clone();
     util::run_until(&reactor, move || !lost_events(&s).is_empty());
     util::run_until_finished(&reactor, &client);
-    client.join();
+    let (_, err) = client.join();
+    assert!(err.is_none(), "the server closes with a FIN: {err:?}");
     assert_eq!(server_record.data(), b"cut short");
     assert_eq!(
         lost_events(&server_record),
