@@ -6,8 +6,8 @@ use super::conn::Closed;
 use super::flags;
 use super::source::StreamSource;
 use crate::error::{ConnectionDone, ConnectionLost};
-use crate::tls::{TlsError, TlsTruncated};
 use crate::slab::Key;
+use crate::tls::{TlsError, TlsTruncated};
 use crate::{Failure, Reactor};
 
 impl Reactor {
