@@ -42,6 +42,12 @@ impl Seen {
         Rc::new(Seen::default())
     }
 
+    /// Whether a client is done: the factory's verdict arrived, after `connection_lost` if
+    /// the connection was made.
+    pub fn is_done(&self) -> bool {
+        self.factory_reason.borrow().is_some() && (self.is_lost() || self.factory_failed.get())
+    }
+
     pub fn is_lost(&self) -> bool {
         self.lost.borrow().is_some()
     }
@@ -197,4 +203,47 @@ pub fn der(pem: &str) -> Vec<u8> {
     CertificateDer::from_pem_slice(pem.as_bytes())
         .expect("a certificate in the PEM")
         .to_vec()
+}
+
+/// Listens with TLS on a free port of 127.0.0.1; each connection gets a server [`Probe`]
+/// with a [`Seen`] of its own, appended to the list returned, in the order accepted.
+pub fn listen_probes(
+    reactor: &Reactor,
+    options: ServerOptions,
+) -> (ListeningPort, Rc<RefCell<Vec<Rc<Seen>>>>) {
+    let connections = Rc::new(RefCell::new(Vec::new()));
+    let list = connections.clone();
+    let listen = ListenOptions {
+        interface: "127.0.0.1".into(),
+        ..ListenOptions::default()
+    };
+    let port = reactor
+        .listen_tls_with(
+            0,
+            move |_peer| {
+                let seen = Seen::new();
+                list.borrow_mut().push(seen.clone());
+                Some(Probe {
+                    seen,
+                    client: false,
+                })
+            },
+            options,
+            listen,
+        )
+        .expect("listen with TLS on 127.0.0.1:0");
+    (port, connections)
+}
+
+/// Connects a torsion TLS client [`Probe`] to `port` on 127.0.0.1; returns what it will
+/// see (see [`Seen::is_done`]).
+pub fn connect_probe(reactor: &Reactor, port: u16, client: ClientOptions) -> Rc<Seen> {
+    let seen = Seen::new();
+    let _connector = reactor.connect_tls(
+        "127.0.0.1",
+        port,
+        ProbeClientFactory { seen: seen.clone() },
+        client,
+    );
+    seen
 }
