@@ -374,3 +374,25 @@ fn a_flood_of_one_byte_sealed_records_is_served_in_full() {
     let reason = attack.server.lost_reason();
     assert!(reason.check::<ConnectionDone>(), "{reason}");
 }
+
+#[test]
+fn data_sealed_before_a_bad_record_reaches_the_protocol_before_the_close() {
+    // One write carries a valid record and then one that does not decrypt: the protocol
+    // gets the valid one's plaintext, then the connection closes for the bad one.
+    let attack = attack_with(When::AfterHandshake, |ca_pem, mut stream| {
+        let mut tls = handshake_by_hand(&ca_pem, &mut stream);
+        tls.writer().write_all(b"valid").unwrap();
+        let mut bytes = Vec::new();
+        while tls.wants_write() {
+            tls.write_tls(&mut bytes).unwrap();
+        }
+        bytes.extend_from_slice(&record(APPLICATION_DATA, &util::pattern(100)));
+        let _ = stream.write_all(&bytes);
+        let _ = stream.shutdown(Shutdown::Write);
+        util::read_all(&mut stream).0
+    });
+    let reason = attack.server.lost_reason();
+    let err = tls_error(&reason);
+    assert_eq!(err.kind(), TlsErrorKind::BadRecord, "{err}");
+    assert_eq!(attack.server.data.borrow().as_slice(), b"xvalid");
+}
