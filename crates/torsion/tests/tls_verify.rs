@@ -7,8 +7,12 @@ mod tls_util;
 mod tls_verify_util;
 mod util;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tls_util::Pki;
-use tls_verify_util::{assert_handshake_failed, der, exchange, tls_error, Outcome};
+use tls_verify_util::{
+    assert_handshake_failed, der, exchange, expired_localhost, tls_error, Outcome,
+};
 use torsion::error::ConnectionDone;
 use torsion::tls::{options_for_client_tls, ServerOptions, TlsConfigError, TlsErrorKind};
 
@@ -105,6 +109,43 @@ fn a_certificate_for_another_name_is_refused() {
 }
 
 #[test]
+fn an_expired_certificate_is_refused() {
+    let (ca, expired) = expired_localhost();
+    let server = ServerOptions::from_pem(expired.cert.as_bytes(), expired.key.as_bytes()).unwrap();
+    let client = options_for_client_tls("localhost")
+        .unwrap()
+        .with_trust_root_pem(ca.as_bytes())
+        .unwrap();
+    let outcome = exchange(server, client);
+    assert_client_refused(&outcome, TlsErrorKind::Expired);
+    let client = tls_error(&outcome.client.lost_reason());
+    assert!(client.to_string().contains("expired"), "{client}");
+    // rustls answers an expired certificate with a `certificate_expired` alert.
+    assert_handshake_failed(&outcome.server.lost_reason(), TlsErrorKind::Expired);
+}
+
+#[test]
+fn a_server_limited_to_tls_1_2_is_spoken_to_in_tls_1_2() {
+    let pki = Pki::new();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS12])
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(der(&pki.server.cert))],
+        PrivateKeyDer::from_pem_slice(pki.server.key.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let server = ServerOptions::from_rustls(std::sync::Arc::new(config));
+    let outcome = exchange(server, pki.client_options("localhost"));
+    assert_echoed(&outcome);
+    assert_eq!(outcome.client.facts().version, Some("TLSv1_2"));
+    assert_eq!(outcome.server.facts().version, Some("TLSv1_2"));
+}
+
+#[test]
 fn skipping_verification_for_tests_connects_to_the_rogue_server() {
     let pki = Pki::new();
     let rogue = ServerOptions::from_pem(
@@ -158,6 +199,7 @@ fn a_client_without_a_required_certificate_is_refused() {
     // `certificate_required` alert arrives as the first record after it.
     let client = tls_error(&outcome.client.lost_reason());
     assert_eq!(client.kind(), TlsErrorKind::CertificateRequired, "{client}");
+    assert!(!client.during_handshake(), "{client}");
     assert!(outcome.client.data.borrow().is_empty());
     assert!(outcome.server.data.borrow().is_empty());
 }
@@ -225,6 +267,16 @@ fn a_client_without_alpn_negotiates_none() {
     let pki = Pki::new();
     let server = pki.server_options().with_alpn(["h2", "http/1.1"]);
     let outcome = exchange(server, pki.client_options("localhost"));
+    assert_echoed(&outcome);
+    assert_eq!(outcome.client.facts().alpn, None);
+    assert_eq!(outcome.server.facts().alpn, None);
+}
+
+#[test]
+fn a_server_without_alpn_lets_a_client_offering_it_in_with_none() {
+    let pki = Pki::new();
+    let client = pki.client_options("localhost").with_alpn(["h2"]);
+    let outcome = exchange(pki.server_options(), client);
     assert_echoed(&outcome);
     assert_eq!(outcome.client.facts().alpn, None);
     assert_eq!(outcome.server.facts().alpn, None);

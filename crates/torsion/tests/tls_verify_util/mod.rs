@@ -247,3 +247,21 @@ pub fn connect_probe(reactor: &Reactor, port: u16, client: ClientOptions) -> Rc<
     );
     seen
 }
+
+/// A CA of its own (PEM) and a certificate it signed for `localhost` that expired in 2020.
+pub fn expired_localhost() -> (String, crate::tls_util::Pem) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let leaf = crate::tls_util::Pem {
+        cert: cert.pem(),
+        key: key.serialize_pem(),
+    };
+    (ca.pem(), leaf)
+}
