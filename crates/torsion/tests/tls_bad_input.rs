@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -395,4 +395,51 @@ fn data_sealed_before_a_bad_record_reaches_the_protocol_before_the_close() {
     let err = tls_error(&reason);
     assert_eq!(err.kind(), TlsErrorKind::BadRecord, "{err}");
     assert_eq!(attack.server.data.borrow().as_slice(), b"xvalid");
+}
+
+/// Log lines written while a test runs on this thread.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_refused_connection_is_logged_once_with_the_peer_and_the_reason() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let attacker = Arc::new(Mutex::new(None));
+    let attacker_addr = attacker.clone();
+    let attack = tracing::subscriber::with_default(subscriber, || {
+        attack_with(When::BeforeHandshake, move |_ca, mut stream| {
+            *attacker_addr.lock().unwrap() = Some(stream.local_addr().unwrap());
+            let _ = stream.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            util::read_all(&mut stream).0
+        })
+    });
+    attack.assert_bad_record("InvalidContentType");
+    let attacker = attacker.lock().unwrap().expect("the attacker connected");
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(&attacker.to_string()))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line for the attacker: {logs}");
+    assert!(lines[0].contains("WARN"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("the peer sent data that is not valid TLS"),
+        "{}",
+        lines[0]
+    );
 }
