@@ -443,3 +443,57 @@ fn a_refused_connection_is_logged_once_with_the_peer_and_the_reason() {
         lines[0]
     );
 }
+
+/// A torsion TLS client against a raw server that reads the client's hello and answers
+/// `answer` before closing; returns what the client saw.
+fn client_against_raw_server(answer: &'static [u8]) -> Rc<Seen> {
+    let pki = Pki::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = util::thread(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(util::IO_TIMEOUT)).unwrap();
+        let mut hello = [0; 5];
+        stream.read_exact(&mut hello).expect("the client's hello");
+        assert_eq!(hello[0], HANDSHAKE, "a TLS handshake record first");
+        stream.write_all(answer).unwrap();
+        let _ = stream.shutdown(Shutdown::Write);
+        util::read_all(&mut stream);
+    });
+    let reactor = util::reactor();
+    let seen = connect_probe(&reactor, port, pki.client_options("localhost"));
+    let done = seen.clone();
+    util::run_until(&reactor, move || done.is_done());
+    drop(reactor);
+    server.join();
+    seen
+}
+
+#[test]
+fn a_client_answered_with_garbage_is_told_why() {
+    let seen = client_against_raw_server(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+    for reason in [
+        seen.lost_reason(),
+        seen.factory_reason.borrow().clone().unwrap(),
+    ] {
+        let err = tls_error(&reason);
+        assert_eq!(err.kind(), TlsErrorKind::BadRecord, "{err}");
+        assert!(err.during_handshake(), "{err}");
+        assert!(err.detail().contains("InvalidContentType"), "{err}");
+    }
+    assert!(
+        !seen.factory_failed.get(),
+        "TCP connected: client_connection_lost"
+    );
+    assert!(seen.data.borrow().is_empty());
+}
+
+#[test]
+fn a_client_whose_server_closes_during_the_handshake_sees_a_truncation() {
+    let seen = client_against_raw_server(b"");
+    let reason = seen.lost_reason();
+    assert!(reason.check::<TlsTruncated>(), "{reason}");
+    let factory = seen.factory_reason.borrow().clone().unwrap();
+    assert!(factory.check::<TlsTruncated>(), "{factory}");
+    assert!(seen.data.borrow().is_empty());
+}
