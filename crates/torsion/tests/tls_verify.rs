@@ -46,7 +46,7 @@ fn a_verified_handshake_speaks_tls_1_3_and_shows_the_server_chain() {
     let outcome = exchange(pki.server_options(), pki.client_options("localhost"));
     assert_echoed(&outcome);
     let client = outcome.client.facts();
-    assert_eq!(client.version, Some("TLSv1_3"));
+    assert_eq!(client.version, Some("TLSv1.3"));
     assert_eq!(client.alpn, None);
     assert_eq!(
         client.peer_certificates.unwrap()[0],
@@ -54,7 +54,7 @@ fn a_verified_handshake_speaks_tls_1_3_and_shows_the_server_chain() {
         "the client sees the server's own certificate first"
     );
     let server = outcome.server.facts();
-    assert_eq!(server.version, Some("TLSv1_3"));
+    assert_eq!(server.version, Some("TLSv1.3"));
     assert_eq!(
         server.peer_certificates, None,
         "a client not asked for a certificate presents none"
@@ -141,8 +141,8 @@ fn a_server_limited_to_tls_1_2_is_spoken_to_in_tls_1_2() {
     let server = ServerOptions::from_rustls(std::sync::Arc::new(config));
     let outcome = exchange(server, pki.client_options("localhost"));
     assert_echoed(&outcome);
-    assert_eq!(outcome.client.facts().version, Some("TLSv1_2"));
-    assert_eq!(outcome.server.facts().version, Some("TLSv1_2"));
+    assert_eq!(outcome.client.facts().version, Some("TLSv1.2"));
+    assert_eq!(outcome.server.facts().version, Some("TLSv1.2"));
 }
 
 #[test]
