@@ -1,8 +1,11 @@
 //! Hostile bytes at a torsion TLS server, from a raw std socket (and a rustls client driven
 //! by hand where the attack comes after a real handshake): garbage instead of a
 //! ClientHello, a truncated record, records of the maximum size and over it, floods of tiny
-//! records. Each closes that one connection with a reason that says what happened; the
-//! server's protocol sees none of the bytes; and the same server then serves a good client.
+//! records. Each closes that one connection with a reason that says what happened (logged
+//! once with the peer's address); the server's protocol sees none of the bytes; and the same
+//! server then serves a good client. Also: a flood of valid one-byte records is served in
+//! full, valid data before a bad record is delivered, and a torsion client facing a server
+//! that answers garbage or hangs up is told why.
 
 mod tls_util;
 mod tls_verify_util;
@@ -308,6 +311,8 @@ fn a_record_just_over_the_tls_maximum_is_parsed_and_refused() {
 
 #[test]
 fn a_flood_of_empty_records_before_the_handshake_is_refused() {
+    // TLS forbids empty handshake records: the first one ends the connection, and the
+    // thousands behind it are not read.
     let bytes = flood(&header(HANDSHAKE, 0), 5000);
     attack(bytes, When::BeforeHandshake).assert_bad_record("InvalidEmptyPayload");
 }
@@ -325,6 +330,7 @@ fn a_flood_of_one_byte_records_carrying_a_client_hello_is_taken_in_then_refused(
 
 #[test]
 fn a_flood_of_empty_records_after_the_handshake_is_refused() {
+    // A sealed record holds at least its tag: the first empty one fails to decrypt.
     let bytes = flood(&header(APPLICATION_DATA, 0), 5000);
     attack(bytes, When::AfterHandshake).assert_bad_record("cannot decrypt peer's message");
 }
