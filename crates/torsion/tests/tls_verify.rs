@@ -1,7 +1,8 @@
 //! What TLS verification promises, torsion server against torsion client over loopback:
-//! a verified handshake, an unknown CA and a wrong name refused with the reason on both
-//! sides, verification turned off for tests, client certificates, ALPN, SNI, and options
-//! that cannot be built.
+//! a verified handshake (TLS 1.3, or 1.2 with a server limited to it), an unknown CA, a
+//! wrong name and an expired certificate refused with the reason on both sides (also after
+//! `start_tls`), verification turned off for tests, client certificates, ALPN, SNI, and
+//! options that cannot be built.
 
 mod tls_util;
 mod tls_verify_util;
@@ -9,12 +10,17 @@ mod util;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::rc::Rc;
+
 use tls_util::Pki;
 use tls_verify_util::{
-    assert_handshake_failed, der, exchange, expired_localhost, tls_error, Outcome,
+    assert_handshake_failed, der, exchange, expired_localhost, tls_error, Outcome, Seen,
 };
 use torsion::error::ConnectionDone;
-use torsion::tls::{options_for_client_tls, ServerOptions, TlsConfigError, TlsErrorKind};
+use torsion::tls::{
+    options_for_client_tls, ClientOptions, ServerOptions, TlsConfigError, TlsErrorKind,
+};
+use torsion::{Address, ClientFactory, Connector, Cx, Failure, Protocol};
 
 /// Both sides exchanged `ping` and closed cleanly.
 fn assert_echoed(outcome: &Outcome) {
@@ -375,4 +381,80 @@ fn options_that_cannot_be_built_say_what_is_wrong() {
             .require_client_certificates(b"no CA here"),
     );
     assert!(err.contains("the client CA"), "{err}");
+}
+
+/// A line protocol that upgrades to TLS: the client asks `STARTTLS`, the server answers
+/// `READY` in clear and starts TLS, the client starts TLS on reading `READY`.
+struct Upgrade {
+    options: torsion::tls::TlsOptions,
+    seen: Rc<Seen>,
+}
+
+impl Protocol for Upgrade {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        if matches!(self.options, torsion::tls::TlsOptions::Client(_)) {
+            cx.transport().write(b"STARTTLS\r\n");
+        }
+    }
+
+    fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
+        self.seen.data.borrow_mut().extend_from_slice(data);
+        let (line, answer) = match self.options {
+            torsion::tls::TlsOptions::Server(_) => (&b"STARTTLS\r\n"[..], &b"READY\r\n"[..]),
+            torsion::tls::TlsOptions::Client(_) => (&b"READY\r\n"[..], &b""[..]),
+        };
+        if data == line {
+            cx.transport().write(answer);
+            cx.transport().start_tls(self.options.clone()).unwrap();
+        }
+    }
+
+    fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
+        *self.seen.lost.borrow_mut() = Some(reason.clone());
+    }
+}
+
+struct UpgradeClient(Rc<Seen>, ClientOptions);
+
+impl ClientFactory for UpgradeClient {
+    type Protocol = Upgrade;
+    fn build_protocol(&mut self, _addr: Address) -> Option<Upgrade> {
+        Some(Upgrade {
+            options: self.1.clone().into(),
+            seen: self.0.clone(),
+        })
+    }
+    fn client_connection_lost(&mut self, _connector: &Connector, reason: &Failure) {
+        *self.0.factory_reason.borrow_mut() = Some(reason.clone());
+    }
+}
+
+#[test]
+fn start_tls_verifies_the_server_as_a_direct_connection_does() {
+    let pki = Pki::new();
+    let reactor = util::reactor();
+    let server_seen = Seen::new();
+    let (seen, options) = (server_seen.clone(), pki.server_options());
+    let port = util::listen(&reactor, move |_peer| {
+        Some(Upgrade {
+            options: options.clone().into(),
+            seen: seen.clone(),
+        })
+    });
+    let client_seen = Seen::new();
+    let _connector = reactor.connect_tcp(
+        "127.0.0.1",
+        port.get_host().port(),
+        UpgradeClient(client_seen.clone(), pki.client_options("example.org")),
+    );
+    let (s, c) = (server_seen.clone(), client_seen.clone());
+    util::run_until(&reactor, move || s.is_lost() && c.is_done());
+    assert_eq!(client_seen.data.borrow().as_slice(), b"READY\r\n");
+    assert_eq!(server_seen.data.borrow().as_slice(), b"STARTTLS\r\n");
+    assert_handshake_failed(&client_seen.lost_reason(), TlsErrorKind::NameMismatch);
+    assert_handshake_failed(
+        &client_seen.factory_reason.borrow().clone().unwrap(),
+        TlsErrorKind::NameMismatch,
+    );
+    assert_handshake_failed(&server_seen.lost_reason(), TlsErrorKind::BadCertificate);
 }
