@@ -50,17 +50,7 @@ impl ServerOptions {
         cert_chain_pem: &[u8],
         key_pem: &[u8],
     ) -> Result<ServerOptions, TlsConfigError> {
-        let default = Arc::new(certified_key(cert_chain_pem, key_pem, "the certificate")?);
-        let certificates = Arc::new(SniResolver {
-            default,
-            by_name: HashMap::new(),
-        });
-        let config = build(certificates.clone(), None)?;
-        Ok(ServerOptions {
-            config: Arc::new(config),
-            certificates: Some(certificates),
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-        })
+        ServerOptions::presenting(certified_key(cert_chain_pem, key_pem, "the certificate")?)
     }
 
     /// [`from_pem`](Self::from_pem), reading both files (Twisted's `certKey` and
@@ -76,7 +66,12 @@ impl ServerOptions {
         let (cert_chain, key) = (cert_chain.as_ref(), key.as_ref());
         let chain_pem = pem::read(cert_chain)?;
         let key_pem = pem::read(key)?;
-        let default = certified_key(&chain_pem, &key_pem, &cert_chain.display().to_string())?;
+        let origin = cert_chain.display().to_string();
+        ServerOptions::presenting(certified_key(&chain_pem, &key_pem, &origin)?)
+    }
+
+    /// Options presenting `default` to every client.
+    fn presenting(default: CertifiedKey) -> Result<ServerOptions, TlsConfigError> {
         let certificates = Arc::new(SniResolver {
             default: Arc::new(default),
             by_name: HashMap::new(),
