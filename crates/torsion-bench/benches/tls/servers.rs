@@ -48,6 +48,14 @@ impl Drop for Server {
     }
 }
 
+/// Spawns the server thread under a name a profiler can pick it out by.
+fn named(name: &str, run: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(run)
+        .expect("spawn the server thread")
+}
+
 /// The CPU clock of the calling thread, for another thread to read.
 fn this_thread_clock() -> libc::clockid_t {
     let mut clock: libc::clockid_t = 0;
@@ -68,7 +76,7 @@ impl Protocol for Echo {
 /// torsion's TLS echo on 127.0.0.1.
 pub fn torsion(options: ServerOptions) -> Server {
     let (tx, rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
+    let thread = named("torsion-server", move || {
         let reactor = Reactor::new().expect("create a reactor");
         reactor.set_install_signal_handlers(false);
         let listen = ListenOptions {
@@ -99,7 +107,7 @@ pub fn torsion(options: ServerOptions) -> Server {
 pub fn tokio(acceptor: TlsAcceptor) -> Server {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
+    let thread = named("tokio-server", move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()
