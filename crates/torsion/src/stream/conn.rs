@@ -302,6 +302,13 @@ impl StreamConn {
         self.fast_limit = self.high_water.min(limit);
     }
 
+    /// The descriptor written to, for a layer that writes records straight to it: valid
+    /// while [`flags::WRITABLE`] is set and neither [`flags::CLOSED`] nor
+    /// [`flags::WRITE_SHUT`] is.
+    pub(crate) fn write_fd(&self) -> RawFd {
+        self.write_fd
+    }
+
     /// Whether a read should be attempted now.
     #[inline(always)]
     pub(crate) fn may_read(&self) -> bool {

@@ -8,7 +8,8 @@
 //! fed to the session; the plaintext reaches the protocol. A plain TCP connection has no
 //! layer and never tests for one beyond the masks it tests anyway.
 
-use std::io;
+use std::io::{self, IoSlice, Write};
+use std::os::fd::RawFd;
 use std::rc::Rc;
 
 use super::conn::{closed, StreamCell, StreamConn};
@@ -65,9 +66,14 @@ impl StreamConn {
     }
 
     /// Seals the plaintext appended since the last flush, and the `close_notify` a close
-    /// or half-close owes, into records at the end of the write buffer.
+    /// or half-close owes, into records. With nothing ahead of them in the write buffer,
+    /// the records go straight from rustls to the descriptor (one `writev`, no copy); the
+    /// rest, or all of them otherwise, are appended to the write buffer.
     pub(crate) fn seal(&mut self) {
         let closing = self.has(flags::DISCONNECTING | flags::SHUTDOWN_REQUESTED);
+        let direct = self.has(flags::WRITABLE)
+            && !self.has(flags::FDS_QUEUED | flags::WRITE_SHUT | flags::CLOSED | flags::CONNECTING);
+        let fd = self.write_fd();
         let (layer, wbuf) = self.tls_and_buffer();
         let Some(layer) = layer else {
             return;
@@ -80,10 +86,20 @@ impl StreamConn {
         if closing && !layer.session.close_sent() {
             layer.session.close();
         }
+        let mut would_block = false;
+        if direct && layer.sealed == 0 && !wbuf.in_flight() {
+            // A real error is left for the write of the records not sent to meet.
+            if let Err(err) = layer.session.send_records(&mut FdWriter(fd)) {
+                would_block = err.kind() == io::ErrorKind::WouldBlock;
+            }
+        }
         layer
             .session
             .drain_records(&mut |record| wbuf.append(record));
         layer.sealed = wbuf.appended();
+        if would_block {
+            self.clear(flags::WRITABLE);
+        }
     }
 
     /// After a write: the rest of the buffer is records.
@@ -243,7 +259,20 @@ impl Reactor {
             self.read_eof(cell);
             return false;
         }
+        if go_on && self.sealing_batch_full(cell) {
+            // Sealed in batches the cache holds: the flush comes first, the reads resume
+            // on the loop's next pass.
+            self.core.streams.push_resumed(cell.key());
+            return false;
+        }
         go_on
+    }
+
+    /// Whether the plaintext written while these reads were delivered passed the high
+    /// watermark.
+    fn sealing_batch_full(&self, cell: &StreamCell) -> bool {
+        let conn = cell.conn().borrow();
+        conn.appended() > conn.watermarks().0
     }
 
     /// The session failed: the alert it owes the peer is sent if the socket takes it now,
@@ -275,5 +304,36 @@ impl Reactor {
         tracing::debug!(peer = %cell.peer(), "the peer closed without a TLS close_notify");
         self.close_stream(cell.key(), Failure::new(TlsTruncated));
         true
+    }
+}
+
+/// Writes records straight to a stream's descriptor.
+struct FdWriter(RawFd);
+
+impl Write for FdWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for reads of its length; the descriptor is the stream's
+        // write descriptor, open while the caller checked WRITABLE without CLOSED or
+        // WRITE_SHUT.
+        let n = unsafe { libc::write(self.0, buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let count = bufs.len().min(libc::UIO_MAXIOV as usize) as libc::c_int;
+        // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix, and each slice is valid
+        // for reads of its length; the descriptor is open as in `write`.
+        let n = unsafe { libc::writev(self.0, bufs.as_ptr().cast(), count) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@
 //! gives it the protocol's plaintext with [`write_plain`](TlsSession::write_plain), and
 //! sends what [`drain_records`](TlsSession::drain_records) hands out.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
 use rustls::{ClientConnection, Connection, ServerConnection};
@@ -149,6 +149,21 @@ impl TlsSession {
         }
     }
 
+    /// Writes the records ready to go to `out` until it refuses more.
+    ///
+    /// # Errors
+    ///
+    /// `out`'s error (`WouldBlock` when it is full); the records it did not take stay for
+    /// [`drain_records`](TlsSession::drain_records).
+    pub(crate) fn send_records(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        while self.conn.wants_write() {
+            if self.conn.write_tls(out)? == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether records wait to be sent.
     pub(crate) fn wants_write(&self) -> bool {
         self.conn.wants_write()
@@ -175,11 +190,13 @@ impl TlsSession {
             let state = match self.conn.process_new_packets() {
                 Ok(state) => state,
                 Err(err) => {
-                    self.read_plain(usize::MAX, plain);
+                    self.read_plain(plain);
                     return Err(TlsError::from_rustls(&err, self.conn.is_handshaking()));
                 }
             };
-            self.read_plain(state.plaintext_bytes_to_read(), plain);
+            if state.plaintext_bytes_to_read() > 0 {
+                self.read_plain(plain);
+            }
             if state.peer_has_closed() && !self.peer_closed {
                 self.peer_closed = true;
                 got.peer_closed = true;
@@ -193,23 +210,17 @@ impl TlsSession {
         Ok(got)
     }
 
-    /// Appends up to `available` bytes of decrypted plaintext to `plain` (all there is,
-    /// with `usize::MAX`).
-    fn read_plain(&mut self, mut available: usize, plain: &mut Vec<u8>) {
-        const CHUNK: usize = 16 * 1024;
-        while available > 0 {
-            let start = plain.len();
-            plain.resize(start + available.min(CHUNK), 0);
-            match self.conn.reader().read(&mut plain[start..]) {
-                Ok(n) if n > 0 => {
-                    plain.truncate(start + n);
-                    available -= n.min(available);
-                }
-                _ => {
-                    plain.truncate(start);
-                    return;
-                }
+    /// Appends the decrypted plaintext rustls holds to `plain` (copied once, from rustls's
+    /// buffers).
+    fn read_plain(&mut self, plain: &mut Vec<u8>) {
+        let mut reader = self.conn.reader();
+        while let Ok(chunk) = reader.fill_buf() {
+            if chunk.is_empty() {
+                return;
             }
+            let n = chunk.len();
+            plain.extend_from_slice(chunk);
+            reader.consume(n);
         }
     }
 
