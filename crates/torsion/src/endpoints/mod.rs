@@ -77,7 +77,7 @@
 //! let err = server_spec_from_string("tpc:80").unwrap_err();
 //! assert_eq!(
 //!     err.to_string(),
-//!     r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix)"#
+//!     r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix, ssl)"#
 //! );
 //! # Ok::<(), torsion::endpoints::DescriptionError>(())
 //! ```
@@ -95,6 +95,9 @@ mod tcp;
 mod tcp_spec;
 #[cfg(test)]
 mod tests;
+mod tls;
+mod tls_files;
+mod tls_spec;
 mod unix;
 mod unix_spec;
 
@@ -108,5 +111,7 @@ pub use server_port::ServerPort;
 pub use spec::{client_spec_from_string, server_spec_from_string, ClientSpec, ServerSpec};
 pub use tcp::{TcpClientEndpoint, TcpServerEndpoint};
 pub use tcp_spec::{TcpClientSpec, TcpServerSpec};
+pub use tls::{wrap_client_tls, TlsClientEndpoint, TlsServerEndpoint};
+pub use tls_spec::{TlsClientSpec, TlsServerSpec};
 pub use unix::{UnixClientEndpoint, UnixServerEndpoint};
 pub use unix_spec::{UnixClientSpec, UnixServerSpec};
