@@ -171,7 +171,8 @@ impl TlsClientEndpoint {
         let attempt: Rc<RefCell<Option<Deferred<()>>>> = Rc::default();
         let stop = attempt.clone();
         let ready = Deferred::with_canceller(move |_| {
-            if let Some(attempt) = stop.borrow_mut().take() {
+            let attempt = stop.borrow_mut().take();
+            if let Some(attempt) = attempt {
                 attempt.cancel();
             }
         });
