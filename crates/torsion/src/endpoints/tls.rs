@@ -113,9 +113,9 @@ pub struct TlsClientEndpoint {
 ///     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
 ///         print!("{}", String::from_utf8_lossy(data));
 ///     }
-///     fn connection_lost(&mut self, cx: &mut Cx<Self>, reason: &Failure) {
+///     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
+///         // A certificate that does not verify ends here, as a `TlsError`.
 ///         eprintln!("closed: {reason}");
-///         cx.reactor().stop();
 ///     }
 /// }
 ///

@@ -98,6 +98,6 @@ fn defaults_extend_and_clone() {
     assert!(before.parse("tcp4:80").is_err());
     assert_eq!(
         format!("{r:?}"),
-        r#"Registry { types: ["tcp", "tcp6", "unix", "tcp4"] }"#
+        r#"Registry { types: ["tcp", "tcp6", "unix", "ssl", "tcp4"] }"#
     );
 }
