@@ -404,3 +404,77 @@ fn bad_tls_descriptions_say_what_is_wrong() {
     let err = error("tls:exa mple:443".into());
     assert!(err.starts_with(r#"host "exa mple""#), "{err}");
 }
+
+/// Closes the first `drops` connections once their handshake is over; keeps the others.
+struct Flaky {
+    drop_it: bool,
+}
+
+impl Protocol for Flaky {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        if self.drop_it {
+            cx.transport().lose_connection();
+        }
+    }
+}
+
+struct Quiet;
+impl Protocol for Quiet {}
+
+#[test]
+fn a_client_service_on_a_tls_endpoint_reconnects_after_each_loss() {
+    let pki = Pki::new();
+    let reactor = reactor();
+    let accepted = Rc::new(std::cell::Cell::new(0));
+    let a = accepted.clone();
+    let port = reactor
+        .listen_tls_with(
+            0,
+            move |_peer| {
+                a.set(a.get() + 1);
+                Some(Flaky {
+                    drop_it: a.get() <= 2,
+                })
+            },
+            pki.server_options(),
+            torsion::ListenOptions {
+                interface: "127.0.0.1".into(),
+                ..torsion::ListenOptions::default()
+            },
+        )
+        .unwrap()
+        .get_host()
+        .port();
+    let tcp = TcpClientEndpoint::new(&reactor, "127.0.0.1", port);
+    let endpoint = wrap_client_tls(pki.client_options("localhost"), tcp).into();
+    let built = Rc::new(std::cell::Cell::new(0));
+    let b = built.clone();
+    let service = torsion::ClientService::new(
+        endpoint,
+        move |_addr| {
+            b.set(b.get() + 1);
+            Some(Quiet)
+        },
+        &reactor,
+    )
+    .retry_policy(|_failures| std::time::Duration::from_millis(5));
+    service.start_service();
+    let s = service.clone();
+    run_until(&reactor, move || {
+        if accepted.get() < 3 {
+            return false;
+        }
+        let now = s.when_connected();
+        let connected = now.take_result().is_some_and(|r| r.is_ok());
+        if !connected {
+            now.cancel();
+            drop(now.take_result());
+        }
+        connected
+    });
+    assert_eq!(
+        built.get(),
+        3,
+        "one protocol per TLS connection, the third kept"
+    );
+}
