@@ -66,7 +66,7 @@ fn a_client_and_a_server_echo_and_close_cleanly() {
     util::run_until(&reactor, move || rec.has("lost"));
     let events = record.events();
     assert_eq!(events[0], "hello over TLS", "{events:?}");
-    assert_eq!(events[1], "version:Some(\"TLSv1_3\")", "{events:?}");
+    assert_eq!(events[1], "version:Some(\"TLSv1.3\")", "{events:?}");
     assert!(
         record.last_reason().check::<ConnectionDone>(),
         "{:?}",

@@ -131,7 +131,11 @@ impl Reactor {
             match written {
                 Ok(pending) if conn.has(flags::TLS) => {
                     conn.after_sealed_write();
-                    pending + conn.tls_held_back()
+                    // What the layer holds back (plaintext waiting for the handshake, a
+                    // close_notify owed) keeps a close waiting, but counts as one byte
+                    // against the watermarks: were it to stop reading, the handshake that
+                    // releases it could never end.
+                    pending + conn.tls_held_back().min(1)
                 }
                 Ok(pending) => pending,
                 Err(err) => {

@@ -26,9 +26,9 @@ impl Reactor {
         let got = {
             let mut conn = cell.conn().borrow_mut();
             // The common edge: data arrived on an open, writable connection of a kind that
-            // reads with `read(2)`. The mask also sends a kind that passes descriptors to
-            // the other branch, which reads it on its own path: the common one carries no
-            // test of its own for it.
+            // reads with `read(2)` into its protocol. The mask also sends a kind that passes
+            // descriptors, and a TLS stream, to the other branch, which reads them on their
+            // own path: the common one carries no test of its own for them.
             if event.is_readable()
                 && !(event.is_read_closed() || event.is_error())
                 && conn.flags()
@@ -38,7 +38,7 @@ impl Reactor {
                 conn.set(flags::READ_READY);
             } else if self.note_event(&cell, &mut conn, event) {
                 drop(conn);
-                return self.read_passing_fds(cell, buf);
+                return self.read_special_kind(cell, buf);
             }
             if !conn.may_read() {
                 if conn.has(flags::CONNECTING) {
@@ -66,9 +66,9 @@ impl Reactor {
         self.do_read(cell.key(), buf);
     }
 
-    /// Records what any other readiness event says; returns whether the connection is of
-    /// a kind that passes descriptors (it is then read by
-    /// [`read_passing_fds`](Reactor::read_passing_fds)).
+    /// Records what any other readiness event says; returns whether the connection passes
+    /// descriptors or carries TLS (it is then read by
+    /// [`read_special_kind`](Reactor::read_special_kind)).
     #[inline(never)]
     fn note_event(&self, cell: &Rc<StreamCell>, conn: &mut StreamConn, event: &Event) -> bool {
         let hup = event.is_read_closed() || event.is_error();
@@ -91,11 +91,11 @@ impl Reactor {
         conn.has(flags::PASSES_FDS | flags::TLS)
     }
 
-    /// The readiness event of a kind that passes descriptors: as the common path, with
-    /// `recvmsg` (through [`read_loop`](Reactor::read_loop)).
+    /// The readiness event of a kind that passes descriptors or carries TLS: as the common
+    /// path, with `recvmsg` or the TLS session (through [`read_loop`](Reactor::read_loop)).
     #[cold]
     #[inline(never)]
-    fn read_passing_fds(&self, cell: Rc<StreamCell>, buf: &mut [u8]) {
+    fn read_special_kind(&self, cell: Rc<StreamCell>, buf: &mut [u8]) {
         let (may_read, connecting) = {
             let conn = cell.conn().borrow();
             (conn.may_read(), conn.has(flags::CONNECTING))

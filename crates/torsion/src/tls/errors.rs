@@ -82,7 +82,7 @@ impl TlsError {
 }
 
 fn classify(err: &rustls::Error) -> TlsErrorKind {
-    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E, PeerIncompatible as P};
     match err {
         E::InvalidCertificate(C::UnknownIssuer) | E::AlertReceived(A::UnknownCA) => {
             TlsErrorKind::UnknownIssuer
@@ -102,9 +102,16 @@ fn classify(err: &rustls::Error) -> TlsErrorKind {
             TlsErrorKind::CertificateRequired
         }
         E::AlertReceived(A::ProtocolVersion) => TlsErrorKind::ProtocolVersion,
-        E::PeerIncompatible(p) if format!("{p:?}").contains("Version") => {
-            TlsErrorKind::ProtocolVersion
-        }
+        // A hello from before TLS 1.2 lacks the extensions 1.2 and 1.3 need; rustls
+        // reports the first one missing rather than the version.
+        E::PeerIncompatible(
+            P::ServerDoesNotSupportTls12Or13
+            | P::ServerTlsVersionIsDisabledByOurConfig
+            | P::SupportedVersionsExtensionRequired
+            | P::SignatureAlgorithmsExtensionRequired
+            | P::Tls12NotOffered
+            | P::Tls12NotOfferedOrEnabled,
+        ) => TlsErrorKind::ProtocolVersion,
         E::PeerIncompatible(_)
         | E::NoApplicationProtocol
         | E::AlertReceived(A::HandshakeFailure | A::NoApplicationProtocol) => {

@@ -219,7 +219,13 @@ impl TlsSession {
 
     /// The TLS version agreed on (`"TLSv1.3"`), once the handshake ended.
     pub(crate) fn protocol_version(&self) -> Option<&'static str> {
-        self.conn.protocol_version().and_then(|v| v.as_str())
+        use rustls::ProtocolVersion as V;
+        // As OpenSSL and Python spell them (rustls says `TLSv1_3`).
+        self.conn.protocol_version().map(|v| match v {
+            V::TLSv1_3 => "TLSv1.3",
+            V::TLSv1_2 => "TLSv1.2",
+            _ => "an older TLS",
+        })
     }
 }
 
