@@ -185,7 +185,7 @@ fn an_ssl_server_and_a_tls_client_from_descriptions_echo() {
     .unwrap();
     let seen = hello_through(&reactor, &client);
     assert_eq!(seen.got.borrow().as_slice(), b"hello");
-    assert_eq!(*seen.version.borrow(), Some("TLSv1_3"));
+    assert_eq!(*seen.version.borrow(), Some("TLSv1.3"));
     let reason = seen.lost.borrow().clone().unwrap();
     assert!(
         reason.check::<torsion::error::ConnectionDone>(),
