@@ -478,3 +478,18 @@ fn a_client_service_on_a_tls_endpoint_reconnects_after_each_loss() {
         "one protocol per TLS connection, the third kept"
     );
 }
+
+#[test]
+fn a_factory_that_builds_no_protocol_fails_the_deferred_with_no_protocol() {
+    let pki = Pki::new();
+    let reactor = reactor();
+    let port = reactor
+        .listen_tls(0, |_peer| Some(Echo), pki.server_options())
+        .unwrap()
+        .get_host()
+        .port();
+    let tcp = TcpClientEndpoint::new(&reactor, "127.0.0.1", port);
+    let endpoint = wrap_client_tls(pki.client_options("localhost"), tcp);
+    let failure = settle(&reactor, endpoint.connect(|_peer| None::<Echo>)).unwrap_err();
+    assert!(failure.check::<torsion::error::NoProtocol>(), "{failure}");
+}
