@@ -25,7 +25,7 @@
 //!
 //! ```no_run
 //! use torsion::tls::{options_for_client_tls, ServerOptions};
-//! use torsion::{Cx, Protocol, Reactor};
+//! use torsion::{Address, ClientFactory, Cx, Protocol, Reactor};
 //!
 //! struct Echo;
 //! impl Protocol for Echo {
@@ -34,12 +34,27 @@
 //!     }
 //! }
 //!
+//! struct Hello;
+//! impl Protocol for Hello {
+//!     fn connection_made(&mut self, cx: &mut Cx<Self>) {
+//!         cx.transport().write(b"hello");
+//!     }
+//! }
+//!
+//! struct HelloFactory;
+//! impl ClientFactory for HelloFactory {
+//!     type Protocol = Hello;
+//!     fn build_protocol(&mut self, _addr: Address) -> Option<Hello> {
+//!         Some(Hello)
+//!     }
+//! }
+//!
 //! let reactor = Reactor::new()?;
 //! let server = ServerOptions::from_pem_files("cert.pem", "key.pem")?;
 //! reactor.listen_tls(8443, |_peer| Some(Echo), server)?;
 //!
 //! let client = options_for_client_tls("localhost")?.with_trust_root_file("cert.pem")?;
-//! reactor.connect_tls("localhost", 8443, |_peer| Some(Echo), client);
+//! reactor.connect_tls("localhost", 8443, HelloFactory, client);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

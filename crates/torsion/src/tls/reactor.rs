@@ -70,7 +70,7 @@ impl Reactor {
     ///
     /// ```no_run
     /// use torsion::tls::options_for_client_tls;
-    /// use torsion::{Cx, Protocol, Reactor};
+    /// use torsion::{Address, ClientFactory, Cx, Protocol, Reactor};
     ///
     /// struct Get;
     /// impl Protocol for Get {
@@ -79,9 +79,17 @@ impl Reactor {
     ///     }
     /// }
     ///
+    /// struct GetFactory;
+    /// impl ClientFactory for GetFactory {
+    ///     type Protocol = Get;
+    ///     fn build_protocol(&mut self, _addr: Address) -> Option<Get> {
+    ///         Some(Get)
+    ///     }
+    /// }
+    ///
     /// let reactor = Reactor::new()?;
     /// let options = options_for_client_tls("example.org")?;
-    /// reactor.connect_tls("example.org", 443, |_peer| Some(Get), options);
+    /// reactor.connect_tls("example.org", 443, GetFactory, options);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "connect_ssl")]
