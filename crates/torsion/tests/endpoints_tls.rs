@@ -493,3 +493,28 @@ fn a_factory_that_builds_no_protocol_fails_the_deferred_with_no_protocol() {
     let failure = settle(&reactor, endpoint.connect(|_peer| None::<Echo>)).unwrap_err();
     assert!(failure.check::<torsion::error::NoProtocol>(), "{failure}");
 }
+
+#[test]
+fn a_tls_client_reaches_a_unix_socket_through_endpoint() {
+    let pki = Pki::new();
+    let dir = TempDir::new("unix");
+    let roots = dir.dir_with("roots", "ca.pem", &pki.ca.cert);
+    let socket = dir.path().join("tls.sock");
+    let reactor = reactor();
+    reactor
+        .listen_unix(
+            socket.clone(),
+            torsion::tls::TlsFactory::new(|_peer| Some(Echo), pki.server_options()),
+        )
+        .unwrap();
+    let inner = quote_argument(&format!("unix:{}", socket.display()));
+    let description = format!("tls:localhost:endpoint={inner}:trustRoots={roots}");
+    let endpoint = client_from_string(&reactor, &description).unwrap();
+    let seen = Seen::default();
+    let s = seen.clone();
+    let _ = endpoint.connect(move |_peer| Some(Hello(s.clone())));
+    let lost = seen.lost.clone();
+    run_until(&reactor, move || lost.borrow().is_some());
+    assert_eq!(seen.got.borrow().as_slice(), b"hello", "{:?}", seen.lost);
+    assert_eq!(*seen.version.borrow(), Some("TLSv1.3"));
+}
