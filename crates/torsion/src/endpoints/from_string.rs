@@ -138,16 +138,21 @@ fn client_from_spec(reactor: &Reactor, spec: ClientSpec) -> Result<ClientEndpoin
 /// [`HostnameEndpoint`] (a [`TcpClientEndpoint`] when a bind address is asked for).
 fn tls_client_from_spec(reactor: &Reactor, spec: TlsClientSpec) -> Result<ClientEndpoint, Failure> {
     let options = spec.client_options().map_err(Failure::new)?;
-    let inner: ClientEndpoint = match (spec.endpoint(), spec.port(), spec.bind_address()) {
-        (Some(inner), _, _) => client_from_spec(reactor, inner.clone())?,
-        (None, Some(port), None) => HostnameEndpoint::new(reactor, spec.host(), port)
-            .timeout(Some(spec.timeout()))
-            .into(),
-        (None, Some(port), Some(bind)) => TcpClientEndpoint::new(reactor, spec.host(), port)
-            .timeout(Some(spec.timeout()))
-            .bind_address(bind)
-            .into(),
-        (None, None, _) => unreachable!("a tls: spec without endpoint= has a port"),
+    let inner: ClientEndpoint = match (spec.endpoint(), spec.port()) {
+        (Some(inner), _) => client_from_spec(reactor, inner.clone())?,
+        (None, Some(port)) => match spec.bind_address() {
+            None => HostnameEndpoint::new(reactor, spec.host(), port)
+                .timeout(Some(spec.timeout()))
+                .into(),
+            Some(bind) => TcpClientEndpoint::new(reactor, spec.host(), port)
+                .timeout(Some(spec.timeout()))
+                .bind_address(bind)
+                .into(),
+        },
+        (None, None) => {
+            let missing = DescriptionError::new(spec.text(), "missing port", "");
+            return Err(Failure::new(missing));
+        }
     };
     Ok(wrap_client_tls(options, inner).into())
 }
