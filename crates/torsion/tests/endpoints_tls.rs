@@ -178,19 +178,19 @@ fn an_ssl_server_and_a_tls_client_from_descriptions_echo() {
         &reactor,
         &format!("ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}"),
     );
-    let client = client_from_string(
-        &reactor,
-        &format!("tls:localhost:{port}:trustRoots={roots}"),
-    )
-    .unwrap();
-    let seen = hello_through(&reactor, &client);
-    assert_eq!(seen.got.borrow().as_slice(), b"hello");
-    assert_eq!(*seen.version.borrow(), Some("TLSv1.3"));
-    let reason = seen.lost.borrow().clone().unwrap();
-    assert!(
-        reason.check::<torsion::error::ConnectionDone>(),
-        "a clean close: {reason}"
-    );
+    let plain = format!("tls:localhost:{port}:trustRoots={roots}");
+    // With a bind address, a TcpClientEndpoint connects instead of a HostnameEndpoint.
+    let bound = format!("{plain}:bindAddress=127.0.0.1:timeout=5");
+    let endpoints = [plain, bound].map(|d| client_from_string(&reactor, &d).unwrap());
+    for seen in hellos(&reactor, &endpoints) {
+        assert_eq!(seen.got.borrow().as_slice(), b"hello");
+        assert_eq!(*seen.version.borrow(), Some("TLSv1.3"));
+        let reason = seen.lost.borrow().clone().unwrap();
+        assert!(
+            reason.check::<torsion::error::ConnectionDone>(),
+            "a clean close: {reason}"
+        );
+    }
 }
 
 #[test]
