@@ -402,7 +402,7 @@ fn bad_tls_descriptions_say_what_is_wrong() {
     let err = error(r"tls:example.org:endpoint=tls\:a\:1".into());
     assert!(err.contains("TLS inside TLS"), "{err}");
     let err = error("tls:exa mple:443".into());
-    assert!(err.starts_with(r#"host "exa mple""#), "{err}");
+    assert!(err.starts_with(r#"host name "exa mple""#), "{err}");
 }
 
 /// Closes the first `drops` connections once their handshake is over; keeps the others.
@@ -517,4 +517,28 @@ fn a_tls_client_reaches_a_unix_socket_through_endpoint() {
     run_until(&reactor, move || lost.borrow().is_some());
     assert_eq!(seen.got.borrow().as_slice(), b"hello", "{:?}", seen.lost);
     assert_eq!(*seen.version.borrow(), Some("TLSv1.3"));
+}
+
+#[test]
+fn an_ssl_client_description_connects_by_address_and_verifies_its_hostname() {
+    let pki = Pki::new();
+    let dir = TempDir::new("ssl-client");
+    let key = dir.write("key.pem", &pki.server.key);
+    let cert = dir.write("cert.pem", &pki.server.cert);
+    let roots = dir.dir_with("roots", "ca.pem", &pki.ca.cert);
+    let reactor = reactor();
+    let port = listen_echo(&reactor, &format!("ssl:0:{key}:{cert}:interface=127.0.0.1"));
+    let right = format!("ssl:127.0.0.1:{port}:hostname=localhost:caCertsDir={roots}");
+    let wrong = format!("ssl:127.0.0.1:{port}:hostname=example.org:caCertsDir={roots}");
+    let endpoints = [right, wrong].map(|d| client_from_string(&reactor, &d).unwrap());
+    let [right, wrong] = <[Seen; 2]>::try_from(hellos(&reactor, &endpoints))
+        .ok()
+        .unwrap();
+    assert_eq!(right.got.borrow().as_slice(), b"hello");
+    assert_eq!(
+        tls_kind(&wrong),
+        Some(TlsErrorKind::NameMismatch),
+        "{:?}",
+        wrong.lost
+    );
 }

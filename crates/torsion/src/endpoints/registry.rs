@@ -132,7 +132,7 @@ impl<T> Registry<T> {
 impl<T: DefaultParsers> Registry<T> {
     /// A registry holding the parsers of `T`'s default table (for
     /// [`ServerSpec`](super::ServerSpec): `tcp`, `tcp6`, `unix` and `ssl`; for
-    /// [`ClientSpec`](super::ClientSpec): `tcp`, `unix` and `tls`).
+    /// [`ClientSpec`](super::ClientSpec): `tcp`, `unix`, `tls` and `ssl`).
     pub fn with_defaults() -> Registry<T> {
         let mut registry = Registry::new();
         T::register_defaults(&mut registry);

@@ -28,7 +28,8 @@ pub enum ClientSpec {
     Tcp(TcpClientSpec),
     /// A UNIX stream client: from `unix:`.
     Unix(UnixClientSpec),
-    /// A TLS client over another endpoint: from `tls:`.
+    /// A TLS client: from `tls:` (over a host name's addresses or another endpoint) or
+    /// `ssl:` (Twisted's `connectSSL` form).
     Tls(TlsClientSpec),
 }
 
@@ -52,6 +53,7 @@ impl DefaultParsers for ClientSpec {
             UnixClientSpec::parse_unix(d).map(ClientSpec::Unix)
         });
         registry.register("tls", |d| TlsClientSpec::parse_tls(d).map(ClientSpec::Tls));
+        registry.register("ssl", |d| TlsClientSpec::parse_ssl(d).map(ClientSpec::Tls));
     }
 }
 
@@ -64,7 +66,7 @@ pub fn server_spec_from_string(description: &str) -> Result<ServerSpec, Descript
     Registry::<ServerSpec>::with_defaults().parse(description)
 }
 
-/// Parses a client endpoint description with the default client registry (`tcp`, `unix`, `tls`).
+/// Parses a client endpoint description with the default client registry (`tcp`, `unix`, `tls`, `ssl`).
 ///
 /// # Errors
 ///

@@ -95,10 +95,10 @@ impl TlsClientSpec {
     /// ```
     pub fn client_options(&self) -> Result<ClientOptions, DescriptionError> {
         let text = self.text();
-        let mut options = ClientOptions::new(self.host()).map_err(|err| {
+        let mut options = ClientOptions::new(self.server_name()).map_err(|err| {
             DescriptionError::new(
                 text,
-                format!("host {:?}", self.host()),
+                format!("host name {:?}", self.server_name()),
                 format!("cannot be verified: {err}"),
             )
         })?;

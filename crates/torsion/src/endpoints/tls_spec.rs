@@ -1,6 +1,6 @@
 //! The TLS endpoint types: [`TlsServerSpec`] (`ssl:` servers, Twisted's
 //! `SSL4ServerEndpoint`) and [`TlsClientSpec`] (`tls:` clients, Twisted's `wrapClientTLS`
-//! parser), plain data built from descriptions. The files they name are read when an
+//! parser, and `ssl:` clients, Twisted's `connectSSL` form), plain data built from descriptions. The files they name are read when an
 //! endpoint is built from them ([`TlsServerSpec::server_options`],
 //! [`TlsClientSpec::client_options`]).
 
@@ -139,7 +139,8 @@ impl TlsServerSpec {
 }
 
 /// Where a TLS client connects and how it checks the server, as a `tls:` description says
-/// (Twisted's `wrapClientTLS` parser).
+/// (Twisted's `wrapClientTLS` parser), or an `ssl:` one (Twisted's `connectSSL` form: see
+/// [`parse_ssl`](TlsClientSpec::parse_ssl)).
 ///
 /// `tls:HOST:PORT`, or `tls:host=HOST:port=PORT` (with `host=`, a lone positional argument
 /// is the port), with keywords:
@@ -185,6 +186,7 @@ impl TlsServerSpec {
 pub struct TlsClientSpec {
     text: String,
     host: String,
+    server_name: String,
     port: Option<u16>,
     timeout: Duration,
     bind_address: Option<SocketAddr>,
@@ -264,6 +266,7 @@ impl TlsClientSpec {
         Ok(TlsClientSpec {
             text: description.text().to_string(),
             host: host.to_string(),
+            server_name: host.to_string(),
             port,
             timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
             bind_address,
@@ -279,9 +282,15 @@ impl TlsClientSpec {
         &self.text
     }
 
-    /// The host to connect to, and the name the server's certificate must be valid for.
+    /// The host to connect to.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The name the server's certificate must be valid for: the host, unless an `ssl:`
+    /// description's `hostname=` says otherwise.
+    pub fn server_name(&self) -> &str {
+        &self.server_name
     }
 
     /// The port to connect to; `None` only with [`endpoint`](Self::endpoint), which then
@@ -319,6 +328,81 @@ impl TlsClientSpec {
     /// The endpoint to connect through, when `endpoint=` named one.
     pub fn endpoint(&self) -> Option<&ClientSpec> {
         self.endpoint.as_deref()
+    }
+}
+
+impl TlsClientSpec {
+    /// Builds a spec from an `ssl:` client description (Twisted's `connectSSL` form):
+    /// `ssl:HOST:PORT` or `ssl:host=HOST:port=PORT`, with `timeout` and `bindAddress` as
+    /// `tcp:` has them, `certKey` (a client certificate's PEM file) and `privateKey` (its
+    /// key, by default the `certKey` file), `caCertsDir` (a directory of `*.pem`
+    /// authorities trusted instead of the system's) and `hostname` (the name the
+    /// certificate must be valid for; default `HOST`).
+    ///
+    /// Unlike Twisted, which verifies nothing unless `caCertsDir` or `hostname` is given,
+    /// the server is **always verified**: for `hostname` (or `HOST`), by `caCertsDir`'s
+    /// authorities or else the system's.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse_tls`](Self::parse_tls), for these arguments.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::endpoints::{client_spec_from_string, ClientSpec};
+    ///
+    /// let ClientSpec::Tls(spec) =
+    ///     client_spec_from_string("ssl:host=127.0.0.1:port=8443:hostname=localhost")?
+    /// else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!((spec.host(), spec.server_name()), ("127.0.0.1", "localhost"));
+    /// # Ok::<(), torsion::endpoints::DescriptionError>(())
+    /// ```
+    pub fn parse_ssl(description: &Description) -> Result<TlsClientSpec, DescriptionError> {
+        let mut args = description.arguments();
+        let (host_index, port_index) = match description.kwarg("host") {
+            Some(_) => (None, 0),
+            None => (Some(0), 1),
+        };
+        let host = args.required("host", host_index)?;
+        if host.is_empty() {
+            return Err(args.invalid("host", host, "is empty"));
+        }
+        let port = args.port(port_index)?;
+        let timeout = args.seconds("timeout", None)?;
+        let bind_address = match args.take_kw("bindAddress") {
+            None => None,
+            Some(text) => Some(bind_address(text).ok_or_else(|| {
+                args.invalid("bindAddress", text, "is not an IP or socket address")
+            })?),
+        };
+        let certificate = path(&mut args, "certKey", None)?;
+        let private_key = path(&mut args, "privateKey", None)?;
+        if let (None, Some(key)) = (&certificate, &private_key) {
+            let key = key.display().to_string();
+            return Err(args.invalid("privateKey", &key, "needs certKey= beside it"));
+        }
+        let trust_roots = path(&mut args, "caCertsDir", None)?;
+        let server_name = match args.take_kw("hostname") {
+            Some("") => return Err(args.invalid("hostname", "", "is empty")),
+            Some(name) => name,
+            None => host,
+        };
+        args.finish()?;
+        Ok(TlsClientSpec {
+            text: description.text().to_string(),
+            host: host.to_string(),
+            server_name: server_name.to_string(),
+            port: Some(port),
+            timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+            bind_address,
+            certificate,
+            private_key,
+            trust_roots,
+            endpoint: None,
+        })
     }
 }
 

@@ -241,3 +241,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_ssl_client_takes_twisteds_connect_ssl_arguments_and_always_verifies() {
+    let spec = client("ssl:example.org:443");
+    assert_eq!((spec.host(), spec.port()), ("example.org", Some(443)));
+    assert_eq!(
+        spec.server_name(),
+        "example.org",
+        "verified for the host by default"
+    );
+    assert_eq!((spec.trust_roots(), spec.certificate()), (None, None));
+    let spec = client(
+        "ssl:host=127.0.0.1:port=8443:hostname=localhost:caCertsDir=/ca:certKey=c.pem:\
+         timeout=3:bindAddress=127.0.0.2",
+    );
+    assert_eq!(
+        (spec.host(), spec.server_name()),
+        ("127.0.0.1", "localhost")
+    );
+    assert_eq!(spec.trust_roots(), Some(Path::new("/ca")));
+    assert_eq!(spec.certificate(), Some(Path::new("c.pem")));
+    assert_eq!(spec.private_key(), Some(Path::new("c.pem")));
+    assert_eq!(spec.timeout(), Duration::from_secs(3));
+    assert_eq!(spec.bind_address(), Some("127.0.0.2:0".parse().unwrap()));
+    assert_eq!(client("tls:example.org:443").server_name(), "example.org");
+
+    let err = client_error("ssl:h:1:privateKey=k.pem");
+    assert!(err.ends_with("needs certKey= beside it"), "{err}");
+    let err = client_error("ssl:h:1:trustRoots=/ca");
+    assert!(err.starts_with(r#"unknown keyword "trustRoots""#), "{err}");
+    let err = client_error("ssl:h:1:hostname=");
+    assert!(err.ends_with("is empty"), "{err}");
+    let err = client_error(r"ssl:h:1:endpoint=tcp\:h\:1");
+    assert!(err.starts_with(r#"unknown keyword "endpoint""#), "{err}");
+}
