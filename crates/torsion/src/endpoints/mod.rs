@@ -52,8 +52,8 @@
 //! [`Description::parse`] checks the syntax; a [`Registry`] maps type names to parsers
 //! that turn a [`Description`] into a value, reading its arguments through [`Arguments`].
 //! The default registries build plain specs: [`ServerSpec`] (`tcp`, `tcp6`, `unix`, and
-//! `ssl` for TLS over TCP) and [`ClientSpec`] (`tcp`, `unix`, and `tls` for TLS over a
-//! host name's addresses or another endpoint). [`server_from_string`] and
+//! `ssl` for TLS over TCP) and [`ClientSpec`] (`tcp`, `unix`, and `tls` and `ssl` for TLS
+//! over a host name's addresses or another endpoint). [`server_from_string`] and
 //! [`client_from_string`] make endpoints of them, reading the PEM files a TLS spec names:
 //!
 //! ```text
@@ -61,6 +61,7 @@
 //! tls:example.org:443                               TLS client, verified by the system's CAs
 //! tls:localhost:8443:trustRoots=/etc/my-ca          ... by the CAs in that directory instead
 //! tls:example.org:endpoint=unix\:/run/tls.sock      ... over another endpoint
+//! ssl:127.0.0.1:8443:hostname=localhost             TLS client, Twisted's connectSSL form
 //! ```
 //!
 //! # Examples

@@ -1,8 +1,8 @@
 //! The TLS endpoint types: [`TlsServerSpec`] (`ssl:` servers, Twisted's
 //! `SSL4ServerEndpoint`) and [`TlsClientSpec`] (`tls:` clients, Twisted's `wrapClientTLS`
-//! parser, and `ssl:` clients, Twisted's `connectSSL` form), plain data built from descriptions. The files they name are read when an
-//! endpoint is built from them ([`TlsServerSpec::server_options`],
-//! [`TlsClientSpec::client_options`]).
+//! parser, and `ssl:` clients, Twisted's `connectSSL` form), plain data built from
+//! descriptions. The files they name are read when an endpoint is built from them
+//! ([`TlsServerSpec::server_options`], [`TlsClientSpec::client_options`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
