@@ -6,7 +6,13 @@
 //! cargo run --example chat_server -- --port 8006
 //! cargo run --example chat_server -- --port 8006 --reactors 4
 //! cargo run --example chat_server -- --listen tcp:8006:interface=127.0.0.1
+//! cargo run --example chat_server -- --port 8006 --tls --cert-dir /tmp/chat-tls
+//! cargo run --example tls_echo_client -- localhost 8006 --ca /tmp/chat-tls/cert.pem
 //! ```
+//!
+//! With `--tls` every connection speaks TLS, with the certificate of `--cert` and `--key`
+//! or, with neither, a self-signed one for `localhost` (written to `--cert-dir`, as
+//! `tls_echo_server` does).
 //!
 //! With `--reactors N` above 1 it runs N reactors, one per thread, each listening on the
 //! same port with `SO_REUSEPORT` and keeping its own room: a message goes straight to the
@@ -24,15 +30,21 @@ use std::sync::Arc;
 
 use clap::Parser;
 use listen::ListenArgs;
+use tls_certificate::CertificateArgs;
+use torsion::tls::{ServerOptions, TlsFactory};
 use torsion::{run_reactors, Cx, Failure, Peers, Protocol, Reactor, SharedPort, Transport};
 
 #[path = "support/listen.rs"]
 mod listen;
 #[path = "support/logging.rs"]
 mod logging;
+#[path = "support/tls_certificate.rs"]
+mod tls_certificate;
 
 /// Forwards every message to every other connected client.
 #[derive(Parser)]
+#[command(group(clap::ArgGroup::new("certificate_files")
+    .args(["cert", "key", "cert_dir"]).multiple(true).requires("tls")))]
 struct Args {
     /// TCP port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8006)]
@@ -45,6 +57,11 @@ struct Args {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..),
           conflicts_with = "listen")]
     reactors: u16,
+    /// Speak TLS on every connection.
+    #[arg(long)]
+    tls: bool,
+    #[command(flatten)]
+    certificate: CertificateArgs,
 }
 
 /// What every client of a reactor shares: how many joined so far, and who is here now.
@@ -180,8 +197,9 @@ impl Protocol for Spreader {
     }
 }
 
-/// Runs `args.reactors` reactors, each with its own room, listening on the same port.
-fn run_many(args: Args) -> torsion::Result<()> {
+/// Runs `args.reactors` reactors, each with its own room, listening on the same port;
+/// with `tls`, every connection speaks TLS.
+fn run_many(args: Args, tls: Option<ServerOptions>) -> torsion::Result<()> {
     let reactors = usize::from(args.reactors);
     let port = Arc::new(SharedPort::bind(
         &args.listening.interface,
@@ -196,7 +214,10 @@ fn run_many(args: Args) -> torsion::Result<()> {
         });
         let room = ROOM.with(Rc::clone);
         let factory = move |_peer| Some(Spreader::in_group(room.clone(), group.clone()));
-        let (listening, everyone) = port.listen(reactor, factory)?;
+        let (listening, everyone) = match &tls {
+            Some(options) => port.listen(reactor, TlsFactory::new(factory, options.clone()))?,
+            None => port.listen(reactor, factory)?,
+        };
         if everyone {
             println!("listening on {}", listening.get_host());
             std::io::stdout().flush()?;
@@ -208,15 +229,29 @@ fn run_many(args: Args) -> torsion::Result<()> {
 fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
+    let certificate = match args.tls.then(|| args.certificate.load()).transpose() {
+        Ok(certificate) => certificate,
+        Err(message) => {
+            eprintln!("chat_server: {message}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let tls = certificate.as_ref().map(|c| c.options());
     if args.reactors > 1 {
-        run_many(args)?;
+        run_many(args, tls)?;
         return Ok(ExitCode::SUCCESS);
     }
     let reactor = Reactor::new()?;
     let room = Rc::new(RefCell::new(Room::default()));
     let factory = move |_peer| Some(Spreader::new(room.clone()));
-    args.listening
-        .serve("chat_server", &reactor, args.port, factory)
+    let (program, port) = ("chat_server", args.port);
+    match tls {
+        Some(options) => {
+            let factory = TlsFactory::new(factory, options);
+            args.listening.serve(program, &reactor, port, factory)
+        }
+        None => args.listening.serve(program, &reactor, port, factory),
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +370,20 @@ mod tests {
         for c in &clients {
             assert_eq!(c.st.value(), b"from afar");
         }
+    }
+
+    #[test]
+    fn certificate_options_need_tls() {
+        for options in [
+            &["--cert-dir", "/tmp/chat"][..],
+            &["--cert", "c.pem", "--key", "k.pem"],
+        ] {
+            let plain = [&["chat_server"][..], options].concat();
+            assert!(Args::try_parse_from(&plain).is_err(), "{options:?}");
+            let tls = [&["chat_server", "--tls"][..], options].concat();
+            assert!(Args::try_parse_from(&tls).is_ok(), "{options:?}");
+        }
+        assert!(Args::try_parse_from(["chat_server", "--tls", "--cert", "c.pem"]).is_err());
     }
 
     #[test]

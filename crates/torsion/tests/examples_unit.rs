@@ -55,3 +55,9 @@ mod reverse_server;
 #[allow(dead_code)]
 #[path = "../examples/slow_poetry_server.rs"]
 mod slow_poetry_server;
+#[allow(dead_code)]
+#[path = "../examples/tls_echo_client.rs"]
+mod tls_echo_client;
+#[allow(dead_code)]
+#[path = "../examples/tls_echo_server.rs"]
+mod tls_echo_server;
