@@ -7,6 +7,7 @@ use super::flags;
 use super::source::StreamSource;
 use crate::error::{ConnectionDone, ConnectionLost};
 use crate::slab::Key;
+use crate::tls::{TlsError, TlsTruncated};
 use crate::{Failure, Reactor};
 
 impl Reactor {
@@ -31,9 +32,12 @@ impl Reactor {
             // An abort (or a panic, or an overflow) resets a TCP connection, as Twisted
             // does, so the peer knows data was lost; a clean close or a dead peer closes
             // normally. Exact types: `check::<ConnectionLost>()` would also take in
-            // `ConnectionAborted`, its subkind.
+            // `ConnectionAborted`, its subkind. A TLS failure closes normally too, so the
+            // alert sent just before reaches the peer (a reset may discard it there).
             let reset = reason.downcast_ref::<ConnectionDone>().is_none()
-                && reason.downcast_ref::<ConnectionLost>().is_none();
+                && reason.downcast_ref::<ConnectionLost>().is_none()
+                && !reason.check::<TlsError>()
+                && !reason.check::<TlsTruncated>();
             self.release_source(source, reset);
         }
         tracing::debug!(peer = %cell.peer(), %reason, "connection closed");

@@ -204,6 +204,13 @@ impl Reactor {
         let received = match result {
             Ok(received) => received,
             Err(err) => {
+                // What came before the bad record is the peer's: it is delivered first.
+                if !plain.is_empty() {
+                    if let Err(reason) = cell.with_protocol(|p| p.data_received(&plain)) {
+                        self.abort_for_panic(cell.key(), reason);
+                        return false;
+                    }
+                }
                 self.tls_failed(cell, err);
                 return false;
             }

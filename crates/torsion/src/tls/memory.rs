@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::session::TlsSession;
 use super::{TlsHandshakeTimeout, TlsOptions, TlsTruncated};
+use crate::error::ConnectionDone;
 use crate::producer::SharedProducer;
 use crate::{
     Address, Failure, Hosted, PeerCredentials, Protocol, Reactor, Transport, TransportBackend,
@@ -72,6 +73,10 @@ impl MemoryTls {
         let received = match result {
             Ok(received) => received,
             Err(err) => {
+                // What came before the bad record is the peer's: it is delivered first.
+                if !plain.is_empty() && !self.closing.get() {
+                    inner.data_received(&plain);
+                }
                 tracing::warn!(peer = %self.below.get_peer(), reason = %err, "closing the TLS connection");
                 return self.fail(Failure::new(err), false);
             }
@@ -118,9 +123,19 @@ impl MemoryTls {
         }
     }
 
-    /// Why TLS ended, if it ended before the transport below closed on its own.
-    pub(crate) fn take_reason(&self) -> Option<Failure> {
-        self.reason.borrow_mut().take()
+    /// Why TLS ended, for the protocol's `connection_lost`, given why the transport below
+    /// closed: the reason TLS itself failed with, if it did; a truncation if the transport
+    /// below closed cleanly though neither side closed TLS; else `below`'s reason.
+    pub(crate) fn lost_reason(&self, below: &Failure) -> Failure {
+        if let Some(reason) = self.reason.borrow_mut().take() {
+            return reason;
+        }
+        let closed_by_us = self.closing.get() || self.write_closed.get();
+        if below.check::<ConnectionDone>() && !closed_by_us && !self.session.borrow().peer_closed()
+        {
+            return Failure::new(TlsTruncated);
+        }
+        below.clone()
     }
 
     fn fail(&self, reason: Failure, abort: bool) {

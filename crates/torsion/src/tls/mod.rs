@@ -62,6 +62,8 @@ mod client_options;
 mod errors;
 mod factory;
 mod memory;
+#[cfg(test)]
+mod memory_tests;
 mod no_verify;
 mod pem;
 mod protocol;

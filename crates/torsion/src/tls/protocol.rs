@@ -131,7 +131,7 @@ impl<P: Protocol> Protocol for TlsProtocol<P> {
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
         let reason = match &self.mode {
-            Mode::Memory(memory) => memory.take_reason().unwrap_or_else(|| reason.clone()),
+            Mode::Memory(memory) => memory.lost_reason(reason),
             _ => reason.clone(),
         };
         self.inner.connection_lost(&reason);

@@ -159,7 +159,8 @@ impl TlsSession {
     /// # Errors
     ///
     /// The handshake or a record failed; an alert for the peer may wait in
-    /// [`drain_records`](TlsSession::drain_records), and nothing more may be fed.
+    /// [`drain_records`](TlsSession::drain_records), and nothing more may be fed. `plain`
+    /// still holds what the records before the bad one carried: deliver it first.
     pub(crate) fn receive(
         &mut self,
         mut data: &[u8],
@@ -171,27 +172,14 @@ impl TlsSession {
             if let Err(err) = self.conn.read_tls(&mut data) {
                 return Err(TlsError::from_io(&err, self.conn.is_handshaking()));
             }
-            let state = self.conn.process_new_packets().map_err(|e| {
-                TlsError::from_rustls(&e, was_handshaking || self.conn.is_handshaking())
-            })?;
-            let mut available = state.plaintext_bytes_to_read();
-            while available > 0 {
-                let start = plain.len();
-                plain.resize(start + available, 0);
-                match self.conn.reader().read(&mut plain[start..]) {
-                    Ok(n) => {
-                        plain.truncate(start + n);
-                        available -= n.min(available);
-                        if n == 0 {
-                            break;
-                        }
-                    }
-                    Err(_) => {
-                        plain.truncate(start);
-                        break;
-                    }
+            let state = match self.conn.process_new_packets() {
+                Ok(state) => state,
+                Err(err) => {
+                    self.read_plain(usize::MAX, plain);
+                    return Err(TlsError::from_rustls(&err, self.conn.is_handshaking()));
                 }
-            }
+            };
+            self.read_plain(state.plaintext_bytes_to_read(), plain);
             if state.peer_has_closed() && !self.peer_closed {
                 self.peer_closed = true;
                 got.peer_closed = true;
@@ -203,6 +191,26 @@ impl TlsSession {
             self.send_close_if_due();
         }
         Ok(got)
+    }
+
+    /// Appends up to `available` bytes of decrypted plaintext to `plain` (all there is,
+    /// with `usize::MAX`).
+    fn read_plain(&mut self, mut available: usize, plain: &mut Vec<u8>) {
+        const CHUNK: usize = 16 * 1024;
+        while available > 0 {
+            let start = plain.len();
+            plain.resize(start + available.min(CHUNK), 0);
+            match self.conn.reader().read(&mut plain[start..]) {
+                Ok(n) if n > 0 => {
+                    plain.truncate(start + n);
+                    available -= n.min(available);
+                }
+                _ => {
+                    plain.truncate(start);
+                    return;
+                }
+            }
+        }
     }
 
     /// The ALPN protocol agreed on, once the handshake ended.
