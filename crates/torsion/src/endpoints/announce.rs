@@ -31,6 +31,18 @@ pub(crate) struct Announced<P: Protocol> {
     on_lost: Option<OnLost>,
 }
 
+impl<P: Protocol> Announced<P> {
+    /// Hosts `protocol` and fires `ready` with a handle to it once it is connected (for an
+    /// endpoint that builds its protocols itself, as the TLS client endpoint does).
+    pub(crate) fn new(protocol: P, ready: Deferred<ProtocolHandle<P>>) -> Announced<P> {
+        Announced {
+            inner: Hosted::new(protocol),
+            ready: Some(ready),
+            on_lost: None,
+        }
+    }
+}
+
 impl<P: Protocol> Protocol for Announced<P> {
     fn connection_made(&mut self, cx: &mut Cx<Self>) {
         self.inner

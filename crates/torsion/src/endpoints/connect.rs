@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use super::announce::{Hooks, OnLost};
 use super::{
-    HostnameEndpoint, ServerPort, TcpClientEndpoint, TcpServerEndpoint, UnixClientEndpoint,
-    UnixServerEndpoint,
+    HostnameEndpoint, ServerPort, TcpClientEndpoint, TcpServerEndpoint, TlsClientEndpoint,
+    TlsServerEndpoint, UnixClientEndpoint, UnixServerEndpoint,
 };
 use crate::defer::Deferred;
 use crate::{Factory, Protocol, ProtocolHandle};
@@ -21,11 +21,13 @@ pub enum ServerEndpoint {
     Tcp(TcpServerEndpoint),
     /// A UNIX socket.
     Unix(UnixServerEndpoint),
+    /// TLS on a TCP port.
+    Tls(TlsServerEndpoint),
 }
 
 impl ServerEndpoint {
     /// Listens with `factory`; see the variant's own `listen`. The port comes as a
-    /// [`ServerPort`] of the endpoint's kind.
+    /// [`ServerPort`] of the endpoint's kind (a TLS endpoint's is its TCP port).
     #[track_caller]
     pub fn listen<F: Factory>(&self, factory: F) -> Deferred<ServerPort> {
         match self {
@@ -35,6 +37,9 @@ impl ServerEndpoint {
             ServerEndpoint::Unix(unix) => unix
                 .listen(factory)
                 .add_callback(|port| Ok(ServerPort::Unix(port))),
+            ServerEndpoint::Tls(tls) => tls
+                .listen(factory)
+                .add_callback(|port| Ok(ServerPort::Tcp(port))),
         }
     }
 }
@@ -42,6 +47,12 @@ impl ServerEndpoint {
 impl From<TcpServerEndpoint> for ServerEndpoint {
     fn from(endpoint: TcpServerEndpoint) -> Self {
         ServerEndpoint::Tcp(endpoint)
+    }
+}
+
+impl From<TlsServerEndpoint> for ServerEndpoint {
+    fn from(endpoint: TlsServerEndpoint) -> Self {
+        ServerEndpoint::Tls(endpoint)
     }
 }
 
@@ -62,6 +73,8 @@ pub enum ClientEndpoint {
     Hostname(HostnameEndpoint),
     /// A UNIX socket.
     Unix(UnixClientEndpoint),
+    /// TLS over another endpoint's connection.
+    Tls(TlsClientEndpoint),
 }
 
 impl ClientEndpoint {
@@ -73,6 +86,7 @@ impl ClientEndpoint {
             ClientEndpoint::Tcp(tcp) => tcp.connect(factory),
             ClientEndpoint::Hostname(hostname) => hostname.connect(factory),
             ClientEndpoint::Unix(unix) => unix.connect(factory),
+            ClientEndpoint::Tls(tls) => tls.connect(factory),
         }
     }
 }
@@ -102,6 +116,7 @@ impl ClientEndpoint {
                     ..Hooks::default()
                 },
             ),
+            ClientEndpoint::Tls(tls) => tls.connect_hooked(factory, Some(on_lost)),
         }
     }
 }
@@ -115,6 +130,12 @@ impl From<TcpClientEndpoint> for ClientEndpoint {
 impl From<UnixClientEndpoint> for ClientEndpoint {
     fn from(endpoint: UnixClientEndpoint) -> Self {
         ClientEndpoint::Unix(endpoint)
+    }
+}
+
+impl From<TlsClientEndpoint> for ClientEndpoint {
+    fn from(endpoint: TlsClientEndpoint) -> Self {
+        ClientEndpoint::Tls(endpoint)
     }
 }
 

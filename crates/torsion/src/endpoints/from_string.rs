@@ -1,20 +1,23 @@
 //! [`server_from_string`] and [`client_from_string`]: an endpoint from its description.
 
 use super::{
-    client_spec_from_string, server_spec_from_string, ClientEndpoint, ClientSpec, DescriptionError,
-    ServerEndpoint, ServerSpec, TcpClientEndpoint, TcpServerEndpoint, UnixClientEndpoint,
-    UnixServerEndpoint,
+    client_spec_from_string, server_spec_from_string, wrap_client_tls, ClientEndpoint, ClientSpec,
+    DescriptionError, HostnameEndpoint, ServerEndpoint, ServerSpec, TcpClientEndpoint,
+    TcpServerEndpoint, TlsClientSpec, TlsServerEndpoint, UnixClientEndpoint, UnixServerEndpoint,
 };
 use crate::{Failure, Reactor};
 
 /// The server endpoint `description` names, on `reactor` (Twisted's `serverFromString`):
 /// `tcp:8000`, `tcp:8000:interface=127.0.0.1:backlog=100`, `tcp6:8000`,
-/// `unix:/run/app.sock:mode=660:lockfile=1`.
+/// `unix:/run/app.sock:mode=660:lockfile=1`,
+/// `ssl:8443:privateKey=key.pem:certKey=cert.pem` (see [`TlsServerSpec`](super::TlsServerSpec);
+/// the files are read here).
 ///
 /// # Errors
 ///
 /// A [`DescriptionError`](super::DescriptionError) naming the bad part (`port "80x" in
-/// "tcp:80x" is not a number`, an unknown type with the known ones, ...).
+/// "tcp:80x" is not a number`, an unknown type with the known ones, a TLS file that cannot
+/// be read, ...).
 pub fn server_from_string(reactor: &Reactor, description: &str) -> Result<ServerEndpoint, Failure> {
     let spec = server_spec_from_string(description).map_err(Failure::new)?;
     Ok(match spec {
@@ -23,6 +26,12 @@ pub fn server_from_string(reactor: &Reactor, description: &str) -> Result<Server
             .backlog(tcp.backlog())
             .into(),
         ServerSpec::Unix(_) => unix_server_from_string(reactor, description)?.into(),
+        ServerSpec::Tls(tls) => {
+            let tcp = TcpServerEndpoint::new(reactor, tls.port())
+                .interface(tls.interface())
+                .backlog(tls.backlog());
+            TlsServerEndpoint::new(tcp, tls.server_options().map_err(Failure::new)?).into()
+        }
     })
 }
 
@@ -76,7 +85,9 @@ pub fn unix_server_from_string(
 
 /// The client endpoint `description` names, on `reactor` (Twisted's `clientFromString`):
 /// `tcp:host=example.org:port=80:timeout=10`, `tcp:example.org:80`,
-/// `tcp:127.0.0.1:80:bindAddress=127.0.0.2`.
+/// `tcp:127.0.0.1:80:bindAddress=127.0.0.2`, `tls:example.org:443`,
+/// `tls:localhost:8443:trustRoots=/etc/my-ca` (see [`TlsClientSpec`](super::TlsClientSpec);
+/// the files are read here).
 ///
 /// # Errors
 ///
@@ -95,7 +106,14 @@ pub fn unix_server_from_string(
 /// # Ok::<(), torsion::Failure>(())
 /// ```
 pub fn client_from_string(reactor: &Reactor, description: &str) -> Result<ClientEndpoint, Failure> {
-    let spec = client_spec_from_string(description).map_err(Failure::new)?;
+    client_from_spec(
+        reactor,
+        client_spec_from_string(description).map_err(Failure::new)?,
+    )
+}
+
+/// The client endpoint `spec` names, on `reactor`.
+fn client_from_spec(reactor: &Reactor, spec: ClientSpec) -> Result<ClientEndpoint, Failure> {
     Ok(match spec {
         ClientSpec::Tcp(tcp) => {
             let mut endpoint =
@@ -112,5 +130,29 @@ pub fn client_from_string(reactor: &Reactor, description: &str) -> Result<Client
                 .check_pid(options.check_pid)
                 .into()
         }
+        ClientSpec::Tls(tls) => tls_client_from_spec(reactor, tls)?,
     })
+}
+
+/// A `tls:` client: TLS over the `endpoint=` description's endpoint, or else over a
+/// [`HostnameEndpoint`] (a [`TcpClientEndpoint`] when a bind address is asked for).
+fn tls_client_from_spec(reactor: &Reactor, spec: TlsClientSpec) -> Result<ClientEndpoint, Failure> {
+    let options = spec.client_options().map_err(Failure::new)?;
+    let inner: ClientEndpoint = match (spec.endpoint(), spec.port()) {
+        (Some(inner), _) => client_from_spec(reactor, inner.clone())?,
+        (None, Some(port)) => match spec.bind_address() {
+            None => HostnameEndpoint::new(reactor, spec.host(), port)
+                .timeout(Some(spec.timeout()))
+                .into(),
+            Some(bind) => TcpClientEndpoint::new(reactor, spec.host(), port)
+                .timeout(Some(spec.timeout()))
+                .bind_address(bind)
+                .into(),
+        },
+        (None, None) => {
+            let missing = DescriptionError::new(spec.text(), "missing port", "");
+            return Err(Failure::new(missing));
+        }
+    };
+    Ok(wrap_client_tls(options, inner).into())
 }

@@ -51,8 +51,18 @@
 //!
 //! [`Description::parse`] checks the syntax; a [`Registry`] maps type names to parsers
 //! that turn a [`Description`] into a value, reading its arguments through [`Arguments`].
-//! The default registries hold the TCP types and build plain specs: [`ServerSpec`]
-//! (`tcp`, `tcp6`) and [`ClientSpec`] (`tcp`).
+//! The default registries build plain specs: [`ServerSpec`] (`tcp`, `tcp6`, `unix`, and
+//! `ssl` for TLS over TCP) and [`ClientSpec`] (`tcp`, `unix`, and `tls` and `ssl` for TLS
+//! over a host name's addresses or another endpoint). [`server_from_string`] and
+//! [`client_from_string`] make endpoints of them, reading the PEM files a TLS spec names:
+//!
+//! ```text
+//! ssl:8443:privateKey=key.pem:certKey=cert.pem      TLS server (Twisted's SSL4ServerEndpoint)
+//! tls:example.org:443                               TLS client, verified by the system's CAs
+//! tls:localhost:8443:trustRoots=/etc/my-ca          ... by the CAs in that directory instead
+//! tls:example.org:endpoint=unix\:/run/tls.sock      ... over another endpoint
+//! ssl:127.0.0.1:8443:hostname=localhost             TLS client, Twisted's connectSSL form
+//! ```
 //!
 //! # Examples
 //!
@@ -77,7 +87,7 @@
 //! let err = server_spec_from_string("tpc:80").unwrap_err();
 //! assert_eq!(
 //!     err.to_string(),
-//!     r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix)"#
+//!     r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix, ssl)"#
 //! );
 //! # Ok::<(), torsion::endpoints::DescriptionError>(())
 //! ```
@@ -95,6 +105,9 @@ mod tcp;
 mod tcp_spec;
 #[cfg(test)]
 mod tests;
+mod tls;
+mod tls_files;
+mod tls_spec;
 mod unix;
 mod unix_spec;
 
@@ -108,5 +121,7 @@ pub use server_port::ServerPort;
 pub use spec::{client_spec_from_string, server_spec_from_string, ClientSpec, ServerSpec};
 pub use tcp::{TcpClientEndpoint, TcpServerEndpoint};
 pub use tcp_spec::{TcpClientSpec, TcpServerSpec};
+pub use tls::{wrap_client_tls, TlsClientEndpoint, TlsServerEndpoint};
+pub use tls_spec::{TlsClientSpec, TlsServerSpec};
 pub use unix::{UnixClientEndpoint, UnixServerEndpoint};
 pub use unix_spec::{UnixClientSpec, UnixServerSpec};

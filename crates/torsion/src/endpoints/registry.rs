@@ -7,7 +7,7 @@ use super::{Description, DescriptionError};
 /// Builds a `T` from a description whose type it was registered for, or says why not.
 pub type Parser<T> = fn(&Description) -> Result<T, DescriptionError>;
 
-/// Endpoint type names (`tcp`, `tcp6`, later `unix`, `tls`, ...) mapped to parsers that
+/// Endpoint type names (`tcp`, `tcp6`, `unix`, `ssl`, `tls`, ...) mapped to parsers that
 /// build a `T` from a [`Description`]: Twisted's `serverFromString` and `clientFromString`
 /// tables and plugins in one value, generic over what the parsers build.
 ///
@@ -38,7 +38,7 @@ pub type Parser<T> = fn(&Description) -> Result<T, DescriptionError>;
 /// let mut servers: Registry<ServerSpec> = Registry::with_defaults();
 /// servers.register("tcp4", |d| TcpServerSpec::parse_tcp(d).map(ServerSpec::Tcp));
 /// assert_eq!(servers.parse("tcp4:8080")?, servers.parse("tcp:8080")?);
-/// assert_eq!(servers.names().collect::<Vec<_>>(), ["tcp", "tcp6", "unix", "tcp4"]);
+/// assert_eq!(servers.names().collect::<Vec<_>>(), ["tcp", "tcp6", "unix", "ssl", "tcp4"]);
 /// # Ok::<(), DescriptionError>(())
 /// ```
 pub struct Registry<T> {
@@ -131,8 +131,8 @@ impl<T> Registry<T> {
 
 impl<T: DefaultParsers> Registry<T> {
     /// A registry holding the parsers of `T`'s default table (for
-    /// [`ServerSpec`](super::ServerSpec): `tcp` and `tcp6`; for
-    /// [`ClientSpec`](super::ClientSpec): `tcp`).
+    /// [`ServerSpec`](super::ServerSpec): `tcp`, `tcp6`, `unix` and `ssl`; for
+    /// [`ClientSpec`](super::ClientSpec): `tcp`, `unix`, `tls` and `ssl`).
     pub fn with_defaults() -> Registry<T> {
         let mut registry = Registry::new();
         T::register_defaults(&mut registry);

@@ -2,12 +2,12 @@
 //! it an endpoint; the default registries that read them.
 
 use super::{
-    DefaultParsers, DescriptionError, Registry, TcpClientSpec, TcpServerSpec, UnixClientSpec,
-    UnixServerSpec,
+    DefaultParsers, DescriptionError, Registry, TcpClientSpec, TcpServerSpec, TlsClientSpec,
+    TlsServerSpec, UnixClientSpec, UnixServerSpec,
 };
 
 /// A server endpoint, as a description names it: what the default server registry
-/// builds. More types (`unix`, `tls`) are to come, hence `non_exhaustive`.
+/// builds. More types may come, hence `non_exhaustive`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ServerSpec {
@@ -15,6 +15,8 @@ pub enum ServerSpec {
     Tcp(TcpServerSpec),
     /// A UNIX stream server: from `unix:`.
     Unix(UnixServerSpec),
+    /// A TLS server over TCP: from `ssl:`.
+    Tls(TlsServerSpec),
 }
 
 /// A client endpoint, as a description names it: what the default client registry builds.
@@ -26,6 +28,9 @@ pub enum ClientSpec {
     Tcp(TcpClientSpec),
     /// A UNIX stream client: from `unix:`.
     Unix(UnixClientSpec),
+    /// A TLS client: from `tls:` (over a host name's addresses or another endpoint) or
+    /// `ssl:` (Twisted's `connectSSL` form).
+    Tls(TlsClientSpec),
 }
 
 impl DefaultParsers for ServerSpec {
@@ -37,6 +42,7 @@ impl DefaultParsers for ServerSpec {
         registry.register("unix", |d| {
             UnixServerSpec::parse_unix(d).map(ServerSpec::Unix)
         });
+        registry.register("ssl", |d| TlsServerSpec::parse_ssl(d).map(ServerSpec::Tls));
     }
 }
 
@@ -46,10 +52,12 @@ impl DefaultParsers for ClientSpec {
         registry.register("unix", |d| {
             UnixClientSpec::parse_unix(d).map(ClientSpec::Unix)
         });
+        registry.register("tls", |d| TlsClientSpec::parse_tls(d).map(ClientSpec::Tls));
+        registry.register("ssl", |d| TlsClientSpec::parse_ssl(d).map(ClientSpec::Tls));
     }
 }
 
-/// Parses a server endpoint description with the default server registry (`tcp`, `tcp6`, `unix`).
+/// Parses a server endpoint description with the default server registry (`tcp`, `tcp6`, `unix`, `ssl`).
 ///
 /// # Errors
 ///
@@ -58,7 +66,7 @@ pub fn server_spec_from_string(description: &str) -> Result<ServerSpec, Descript
     Registry::<ServerSpec>::with_defaults().parse(description)
 }
 
-/// Parses a client endpoint description with the default client registry (`tcp`, `unix`).
+/// Parses a client endpoint description with the default client registry (`tcp`, `unix`, `tls`, `ssl`).
 ///
 /// # Errors
 ///

@@ -102,7 +102,7 @@ impl TcpServerSpec {
 }
 
 /// Twisted's default `listen` backlog.
-const DEFAULT_BACKLOG: i32 = 50;
+pub(super) const DEFAULT_BACKLOG: i32 = 50;
 
 fn interface(
     args: &mut Arguments<'_>,
@@ -229,9 +229,9 @@ impl TcpClientSpec {
 }
 
 /// Twisted's default connection timeout.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn bind_address(text: &str) -> Option<SocketAddr> {
+pub(super) fn bind_address(text: &str) -> Option<SocketAddr> {
     match text.parse::<IpAddr>() {
         Ok(ip) => Some(SocketAddr::new(ip, 0)),
         Err(_) => text.parse().ok(),

@@ -45,7 +45,7 @@ fn unknown_types_list_the_known_ones() {
     let err = server_spec_from_string("tpc:80").unwrap_err();
     assert_eq!(
         err.to_string(),
-        r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix)"#
+        r#"unknown endpoint type "tpc" in "tpc:80" (known: tcp, tcp6, unix, ssl)"#
     );
     let empty: Registry<u16> = Registry::default();
     assert_eq!(
@@ -58,7 +58,7 @@ fn unknown_types_list_the_known_ones() {
 fn a_bare_port_gets_a_hint_not_a_default() {
     assert_eq!(
         server_spec_from_string("8080").unwrap_err().to_string(),
-        r#"unknown endpoint type "8080" in "8080" (known: tcp, tcp6, unix); did you mean "tcp:8080"?"#
+        r#"unknown endpoint type "8080" in "8080" (known: tcp, tcp6, unix, ssl); did you mean "tcp:8080"?"#
     );
     let mut r = Registry::new();
     r.register("a", always_one);
@@ -98,6 +98,6 @@ fn defaults_extend_and_clone() {
     assert!(before.parse("tcp4:80").is_err());
     assert_eq!(
         format!("{r:?}"),
-        r#"Registry { types: ["tcp", "tcp6", "unix", "tcp4"] }"#
+        r#"Registry { types: ["tcp", "tcp6", "unix", "ssl", "tcp4"] }"#
     );
 }

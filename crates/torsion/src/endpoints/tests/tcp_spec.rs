@@ -159,7 +159,7 @@ fn tcp_client_rejects_bad_arguments() {
     );
     assert_eq!(
         client_error("tcp6:h:1"),
-        r#"unknown endpoint type "tcp6" in "tcp6:h:1" (known: tcp, unix)"#
+        r#"unknown endpoint type "tcp6" in "tcp6:h:1" (known: tcp, unix, tls, ssl)"#
     );
 }
 
