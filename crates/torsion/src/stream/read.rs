@@ -206,6 +206,9 @@ impl Reactor {
         true
     }
 
+    /// The peer's EOF (once per connection: out of the read path's line).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn read_eof(&self, cell: &StreamCell) {
         if cell.conn().borrow().has(flags::TLS) && self.sealed_eof(cell) {
             return;
