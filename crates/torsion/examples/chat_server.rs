@@ -229,6 +229,16 @@ fn run_many(args: Args, tls: Option<ServerOptions>) -> torsion::Result<()> {
 fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
+    if args.tls
+        && args
+            .listening
+            .listen
+            .as_deref()
+            .is_some_and(|d| d.starts_with("ssl:"))
+    {
+        eprintln!("chat_server: --tls with an ssl: description would speak TLS twice; use one");
+        return Ok(ExitCode::FAILURE);
+    }
     let certificate = match args.tls.then(|| args.certificate.load()).transpose() {
         Ok(certificate) => certificate,
         Err(message) => {

@@ -55,6 +55,15 @@ impl Protocol for Echo {
 fn main() -> torsion::Result<ExitCode> {
     logging::log_to_stderr(tracing::Level::INFO);
     let args = Args::parse();
+    if let Some(description) = args.listening.listen.as_deref() {
+        if description.starts_with("ssl:") {
+            eprintln!(
+                "tls_echo_server: --listen {description}: this server adds TLS itself; \
+                 give a tcp: or unix: description"
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     let certificate = match args.certificate.load() {
         Ok(certificate) => certificate,
         Err(message) => {

@@ -330,6 +330,24 @@ fn a_server_with_a_certificate_and_key_from_files_is_verified_by_its_ca() {
 }
 
 #[test]
+fn an_ssl_listen_description_is_refused_as_tls_twice() {
+    let mut server = Program::start("tls_echo_server", &["--listen", "ssl:0:privateKey=key.pem"]);
+    let (status, stdout) = server.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", server.report());
+    assert!(stdout.is_empty(), "{stdout:?}");
+    let stderr = server.stderr_lines().join("\n");
+    assert!(stderr.contains("adds TLS itself"), "{stderr}");
+
+    let args = ["--tls", "--listen", "ssl:0:privateKey=key.pem"];
+    let mut chat = Program::start("chat_server", &args);
+    let (status, stdout) = chat.wait_for_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(1), "{}", chat.report());
+    assert!(stdout.is_empty(), "{stdout:?}");
+    let stderr = chat.stderr_lines().join("\n");
+    assert!(stderr.contains("TLS twice"), "{stderr}");
+}
+
+#[test]
 fn a_certificate_without_its_key_or_unreadable_files_are_errors() {
     let dir = TempDir::new("usage");
     let pki = Pki::new();
