@@ -495,3 +495,59 @@ fn the_chat_runs_over_tls_on_several_reactors() {
     assert!(status.success(), "{status}: {stderr}");
     assert!(!stdout.contains("from a"), "not sent back to a: {stdout:?}");
 }
+
+#[test]
+fn the_echo_server_speaks_tls_over_a_unix_socket_too() {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    use std::sync::Arc;
+
+    let dir = TempDir::new("unix");
+    let pki = Pki::new();
+    let cert = Pki::write(dir.path(), "cert.pem", &pki.server.cert);
+    let key = Pki::write(dir.path(), "key.pem", &pki.server.key);
+    let socket = dir.path().join("echo.sock");
+    let listen = format!("unix:{}", socket.display());
+    let args = [
+        "--listen",
+        &listen,
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    let mut server = Program::start("tls_echo_server", &args);
+    server.wait_for_line("listening", |l| l.starts_with("listening on"));
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(
+        CertificateDer::pem_slice_iter(pki.ca.cert.as_bytes()).map(|c| c.unwrap()),
+    );
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = "localhost".try_into().unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    let line = b"hello over a UNIX socket\n";
+    tls.write_all(line).unwrap();
+    let mut echoed = vec![0; line.len()];
+    tls.read_exact(&mut echoed).unwrap();
+    assert_eq!(echoed, line);
+    // Our close_notify: the server answers with its own and closes, cleanly.
+    tls.conn.send_close_notify();
+    tls.flush().unwrap();
+    let mut rest = Vec::new();
+    tls.read_to_end(&mut rest)
+        .expect("the server's close_notify, not a truncation");
+    assert!(rest.is_empty(), "{rest:?}");
+    server.interrupt();
+    let (status, _) = server.wait_for_exit(TIMEOUT);
+    assert!(status.success(), "{}", server.report());
+}
