@@ -1,0 +1,158 @@
+//! [`MultiService`]: a service made of named children (Twisted's `MultiService`).
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use super::{DuplicateServiceName, Service};
+use crate::defer::{Deferred, DeferredList};
+
+/// A service that holds children and starts and stops them with itself (Twisted's
+/// `MultiService`).
+///
+/// [`start_service`](Service::start_service) starts the children in the order they were
+/// added; [`stop_service`](Service::stop_service) stops them in the reverse order, all at
+/// once (it does not wait for one before stopping the next, as Twisted), and its Deferred
+/// fires when every child's stop Deferred has fired. A child whose stop fails is logged
+/// (at `warn`) and does not fail the parent's Deferred. A child added to a running
+/// parent is started at once. The value is a cheap handle: clones share the children.
+///
+/// # Examples
+///
+/// ```
+/// use torsion::application::{MultiService, Service};
+///
+/// let root = MultiService::new();
+/// let workers = MultiService::new();
+/// root.add_service(workers.clone().named("workers"))?;
+/// root.start_service();
+/// assert!(workers.running());
+/// assert!(root.stop_service().called());
+/// assert!(!workers.running());
+/// # Ok::<(), torsion::application::DuplicateServiceName>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct MultiService {
+    inner: Rc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    running: Cell<bool>,
+    children: RefCell<Vec<Rc<dyn Service>>>,
+}
+
+impl MultiService {
+    /// An empty, stopped parent.
+    pub fn new() -> MultiService {
+        MultiService::default()
+    }
+
+    /// Adds `service` as the last child, under its [`name`](Service::name) if it has
+    /// one, and starts it if this parent is running.
+    ///
+    /// # Errors
+    ///
+    /// [`DuplicateServiceName`] if a child already has that name; nothing is added.
+    pub fn add_service(&self, service: impl Service) -> Result<(), DuplicateServiceName> {
+        let service: Rc<dyn Service> = Rc::new(service);
+        if let Some(name) = service.name() {
+            if self.get_service_named(name).is_some() {
+                return Err(DuplicateServiceName::new(name));
+            }
+        }
+        self.inner.children.borrow_mut().push(service.clone());
+        if self.running() {
+            service.start_service();
+        }
+        Ok(())
+    }
+
+    /// Removes the child named `name`: `None` if there is none, else its stop Deferred
+    /// if this parent is running (the child is stopped), or a fired one if not.
+    #[track_caller]
+    pub fn remove_service(&self, name: &str) -> Option<Deferred<()>> {
+        let removed = {
+            let mut children = self.inner.children.borrow_mut();
+            let at = children.iter().position(|c| c.name() == Some(name))?;
+            children.remove(at)
+        };
+        Some(if self.running() {
+            removed.stop_service()
+        } else {
+            Deferred::succeed(())
+        })
+    }
+
+    /// The child named `name`, if there is one.
+    pub fn get_service_named(&self, name: &str) -> Option<Rc<dyn Service>> {
+        self.inner
+            .children
+            .borrow()
+            .iter()
+            .find(|c| c.name() == Some(name))
+            .cloned()
+    }
+
+    /// How many children there are.
+    pub fn len(&self) -> usize {
+        self.inner.children.borrow().len()
+    }
+
+    /// Whether there are no children.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The children as they are now, so no borrow is held while a child runs (a child may
+    /// add or remove services from its start or stop).
+    fn snapshot(&self) -> Vec<Rc<dyn Service>> {
+        self.inner.children.borrow().clone()
+    }
+}
+
+impl Service for MultiService {
+    fn start_service(&self) {
+        if self.inner.running.replace(true) {
+            return;
+        }
+        for child in self.snapshot() {
+            child.start_service();
+        }
+    }
+
+    #[track_caller]
+    fn stop_service(&self) -> Deferred<()> {
+        self.inner.running.set(false);
+        let stops = self
+            .snapshot()
+            .iter()
+            .rev()
+            .map(|child| {
+                let name = child.name().unwrap_or("(unnamed)").to_owned();
+                child.stop_service().add_errback(move |failure| {
+                    tracing::warn!(service = %name, %failure, "service failed to stop");
+                    Ok(())
+                })
+            })
+            .collect::<Vec<_>>();
+        DeferredList::new(stops).results().add_callback(|_| Ok(()))
+    }
+
+    fn running(&self) -> bool {
+        self.inner.running.get()
+    }
+}
+
+impl fmt::Debug for MultiService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let children = self.inner.children.borrow();
+        f.debug_struct("MultiService")
+            .field("running", &self.inner.running.get())
+            .field(
+                "children",
+                &children.iter().map(|c| c.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
