@@ -24,7 +24,11 @@
 //! app.start_service();
 //! assert!(app.get_service_named("web").unwrap().running());
 //! let stopped = app.stop_service();
-//! assert!(stopped.called());
+//! assert!(!app.running());
+//! // The port finishes stopping from the loop; the Deferred fires then.
+//! let r = reactor.clone();
+//! drop(stopped.add_callback(move |()| Ok(r.stop())));
+//! reactor.run()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
