@@ -2,10 +2,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
 use super::{DuplicateServiceName, Service};
 use crate::defer::{Deferred, DeferredList};
+use crate::Failure;
 
 /// A service that holds children and starts and stops them with itself (Twisted's
 /// `MultiService`).
@@ -15,7 +17,11 @@ use crate::defer::{Deferred, DeferredList};
 /// once (it does not wait for one before stopping the next, as Twisted), and its Deferred
 /// fires when every child's stop Deferred has fired. A child whose stop fails is logged
 /// (at `warn`) and does not fail the parent's Deferred. A child added to a running
-/// parent is started at once. The value is a cheap handle: clones share the children.
+/// parent is started at once.
+///
+/// Faults stay with the child: a child that panics in `start_service` is logged (at
+/// `error`) and the next children still start; one that panics in `stop_service` counts
+/// as a failed stop. The value is a cheap handle: clones share the children.
 ///
 /// # Examples
 ///
@@ -63,7 +69,7 @@ impl MultiService {
         }
         self.inner.children.borrow_mut().push(service.clone());
         if self.running() {
-            service.start_service();
+            start_child(&service);
         }
         Ok(())
     }
@@ -78,7 +84,7 @@ impl MultiService {
             children.remove(at)
         };
         Some(if self.running() {
-            removed.stop_service()
+            stop_child(&removed)
         } else {
             Deferred::succeed(())
         })
@@ -117,7 +123,7 @@ impl Service for MultiService {
             return;
         }
         for child in self.snapshot() {
-            child.start_service();
+            start_child(&child);
         }
     }
 
@@ -129,8 +135,8 @@ impl Service for MultiService {
             .iter()
             .rev()
             .map(|child| {
-                let name = child.name().unwrap_or("(unnamed)").to_owned();
-                child.stop_service().add_errback(move |failure| {
+                let name = label(child).to_owned();
+                stop_child(child).add_errback(move |failure| {
                     tracing::warn!(service = %name, %failure, "service failed to stop");
                     Ok(())
                 })
@@ -142,6 +148,27 @@ impl Service for MultiService {
     fn running(&self) -> bool {
         self.inner.running.get()
     }
+}
+
+/// The name a child is logged under.
+fn label(child: &Rc<dyn Service>) -> &str {
+    child.name().unwrap_or("(unnamed)")
+}
+
+/// Starts `child`; a panic in it is logged and goes no further.
+fn start_child(child: &Rc<dyn Service>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| child.start_service())) {
+        let failure = Failure::from_panic("Service::start_service", payload);
+        tracing::error!(service = %label(child), %failure, "service panicked while starting");
+    }
+}
+
+/// Stops `child`; a panic in it becomes its failed stop Deferred.
+#[track_caller]
+fn stop_child(child: &Rc<dyn Service>) -> Deferred<()> {
+    catch_unwind(AssertUnwindSafe(|| child.stop_service())).unwrap_or_else(|payload| {
+        Deferred::fail(Failure::from_panic("Service::stop_service", payload))
+    })
 }
 
 impl fmt::Debug for MultiService {

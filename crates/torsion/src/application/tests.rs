@@ -218,3 +218,47 @@ fn a_panicking_timer_stops_ticking_but_the_parent_still_stops() {
     assert!(parent.stop_service().called());
     assert!(!timer.running());
 }
+
+/// A service whose start and stop panic.
+struct Panicky;
+
+impl Service for Panicky {
+    fn start_service(&self) {
+        panic!("cannot start");
+    }
+
+    fn stop_service(&self) -> Deferred<()> {
+        panic!("cannot stop");
+    }
+
+    fn running(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_panicking_child_does_not_stop_its_siblings() {
+    let log = Log::default();
+    let parent = MultiService::new();
+    parent.add_service(Recorder::new("a", &log)).unwrap();
+    parent.add_service(Panicky.named("bad")).unwrap();
+    parent.add_service(Recorder::new("c", &log)).unwrap();
+    parent.start_service();
+    let stopped = parent.stop_service();
+    assert_eq!(stopped.take_result().unwrap().ok(), Some(()));
+    assert_eq!(entries(&log), ["start a", "start c", "stop c", "stop a"]);
+}
+
+#[test]
+fn removing_a_child_that_panics_in_stop_gives_a_failed_deferred() {
+    let parent = MultiService::new();
+    parent.start_service();
+    parent.add_service(Panicky.named("bad")).unwrap();
+    let failure = parent
+        .remove_service("bad")
+        .unwrap()
+        .take_result()
+        .unwrap()
+        .unwrap_err();
+    assert!(failure.to_string().contains("cannot stop"), "{failure}");
+}
