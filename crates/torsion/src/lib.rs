@@ -29,6 +29,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod address;
+pub mod application;
 pub mod connection;
 pub mod defer;
 mod dialing;
