@@ -165,22 +165,10 @@ impl TcpClientSpec {
     /// argument is given.
     pub fn parse_tcp(description: &Description) -> Result<TcpClientSpec, DescriptionError> {
         let mut args = description.arguments();
-        let (host_index, port_index) = match description.kwarg("host") {
-            Some(_) => (None, 0),
-            None => (Some(0), 1),
-        };
-        let host = args.required("host", host_index)?;
-        if host.is_empty() {
-            return Err(args.invalid("host", host, "is empty"));
-        }
+        let (host, port_index) = take_host(description, &mut args)?;
         let port = args.port(port_index)?;
         let timeout = args.seconds("timeout", None)?.unwrap_or(DEFAULT_TIMEOUT);
-        let bind_address = match args.take_kw("bindAddress") {
-            None => None,
-            Some(text) => Some(bind_address(text).ok_or_else(|| {
-                args.invalid("bindAddress", text, "is not an IP or socket address")
-            })?),
-        };
+        let bind_address = take_bind_address(&mut args)?;
         args.finish()?;
         Ok(TcpClientSpec {
             host: host.to_string(),
@@ -231,9 +219,36 @@ impl TcpClientSpec {
 /// Twisted's default connection timeout.
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(super) fn bind_address(text: &str) -> Option<SocketAddr> {
-    match text.parse::<IpAddr>() {
+/// Takes a client's non-empty `host` (first positional, or `host=`); returns it with the
+/// position the port then has.
+pub(super) fn take_host<'a>(
+    description: &Description,
+    args: &mut Arguments<'a>,
+) -> Result<(&'a str, usize), DescriptionError> {
+    let (host_index, port_index) = match description.kwarg("host") {
+        Some(_) => (None, 0),
+        None => (Some(0), 1),
+    };
+    let host = args.required("host", host_index)?;
+    if host.is_empty() {
+        return Err(args.invalid("host", host, "is empty"));
+    }
+    Ok((host, port_index))
+}
+
+/// Takes `bindAddress=` (an IP, or an IP and port), if given.
+pub(super) fn take_bind_address(
+    args: &mut Arguments<'_>,
+) -> Result<Option<SocketAddr>, DescriptionError> {
+    let Some(text) = args.take_kw("bindAddress") else {
+        return Ok(None);
+    };
+    let parsed = match text.parse::<IpAddr>() {
         Ok(ip) => Some(SocketAddr::new(ip, 0)),
         Err(_) => text.parse().ok(),
+    };
+    match parsed {
+        Some(addr) => Ok(Some(addr)),
+        None => Err(args.invalid("bindAddress", text, "is not an IP or socket address")),
     }
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::tcp_spec::{bind_address, DEFAULT_BACKLOG, DEFAULT_TIMEOUT};
+use super::tcp_spec::{take_bind_address, take_host, DEFAULT_BACKLOG, DEFAULT_TIMEOUT};
 use super::{client_spec_from_string, Arguments, ClientSpec, Description, DescriptionError};
 
 /// Where a TLS server listens and the files of its certificate, as an `ssl:` description
@@ -208,14 +208,7 @@ impl TlsClientSpec {
     /// argument is given.
     pub fn parse_tls(description: &Description) -> Result<TlsClientSpec, DescriptionError> {
         let mut args = description.arguments();
-        let (host_index, port_index) = match description.kwarg("host") {
-            Some(_) => (None, 0),
-            None => (Some(0), 1),
-        };
-        let host = args.required("host", host_index)?;
-        if host.is_empty() {
-            return Err(args.invalid("host", host, "is empty"));
-        }
+        let (host, port_index) = take_host(description, &mut args)?;
         let endpoint = match args.take_kw("endpoint") {
             None => None,
             Some(inner) => match client_spec_from_string(inner) {
@@ -238,12 +231,7 @@ impl TlsClientSpec {
             None => Some(args.port(port_index)?),
         };
         let timeout = args.seconds("timeout", None)?;
-        let bind_address = match args.take_kw("bindAddress") {
-            None => None,
-            Some(text) => Some(bind_address(text).ok_or_else(|| {
-                args.invalid("bindAddress", text, "is not an IP or socket address")
-            })?),
-        };
+        let bind_address = take_bind_address(&mut args)?;
         if endpoint.is_some() {
             for name in ["timeout", "bindAddress"] {
                 if let Some(value) = description.kwarg(name) {
@@ -362,22 +350,10 @@ impl TlsClientSpec {
     /// ```
     pub fn parse_ssl(description: &Description) -> Result<TlsClientSpec, DescriptionError> {
         let mut args = description.arguments();
-        let (host_index, port_index) = match description.kwarg("host") {
-            Some(_) => (None, 0),
-            None => (Some(0), 1),
-        };
-        let host = args.required("host", host_index)?;
-        if host.is_empty() {
-            return Err(args.invalid("host", host, "is empty"));
-        }
+        let (host, port_index) = take_host(description, &mut args)?;
         let port = args.port(port_index)?;
         let timeout = args.seconds("timeout", None)?;
-        let bind_address = match args.take_kw("bindAddress") {
-            None => None,
-            Some(text) => Some(bind_address(text).ok_or_else(|| {
-                args.invalid("bindAddress", text, "is not an IP or socket address")
-            })?),
-        };
+        let bind_address = take_bind_address(&mut args)?;
         let certificate = path(&mut args, "certKey", None)?;
         let private_key = path(&mut args, "privateKey", None)?;
         if let (None, Some(key)) = (&certificate, &private_key) {
