@@ -30,6 +30,8 @@
 
 mod address;
 pub mod application;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod connection;
 pub mod defer;
 mod dialing;
