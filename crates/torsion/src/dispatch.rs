@@ -137,6 +137,8 @@ macro_rules! commands {
         #[deny(unreachable_patterns)]
         $vis fn $name(&mut self, $cx: $cx_ty, $line: &str) {
             let line = $line.trim_start();
+            // `rest` is mutated only by commands that take arguments.
+            #[allow(unused_mut)]
             let (command, mut rest) = match line.find(char::is_whitespace) {
                 Some(at) => (&line[..at], line[at..].trim_start()),
                 None => (line, ""),

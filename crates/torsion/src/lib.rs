@@ -69,8 +69,8 @@ pub use process::{ChildFd, ProcessCx, ProcessOptions, ProcessProtocol, ProcessTr
 pub use producer::{Producer, SharedProducer};
 pub use protocol::{Cx, Hosted, Protocol, ProtocolHandle};
 pub use reactor::{
-    run_reactors, Descriptor, FileDescriptor, Peers, Phase, Reactor, Result, SystemEvent,
-    ThreadHandle, TriggerId,
+    run_reactors, Descriptor, FileDescriptor, Peers, Phase, Reactor, Result, SignalHandlerId,
+    SystemEvent, ThreadHandle, TriggerId,
 };
 pub use reactor_api::{ConnectorHandle, PortHandle, ReactorTcp};
 pub use reconnect::{ClientService, ReconnectingClientFactory};

@@ -7,6 +7,7 @@ mod io_driver;
 mod lookup;
 mod remote;
 mod run;
+mod signal_handlers;
 mod signals;
 mod tasks;
 mod timer_driver;
@@ -19,6 +20,8 @@ pub use fdset::{Descriptor, FileDescriptor};
 pub use group::{run_reactors, Peers};
 pub(crate) use remote::RemoteCall;
 pub use remote::ThreadHandle;
+pub use signal_handlers::SignalHandlerId;
+pub(crate) use signal_handlers::SignalHandlers;
 pub use triggers::{Phase, SystemEvent, TriggerId};
 
 use std::fmt;
@@ -109,7 +112,8 @@ impl Reactor {
     }
 
     /// Whether `run` installs SIGINT and SIGTERM handlers that stop the reactor (default
-    /// `true`). They are removed when `run` returns.
+    /// `true`). They are removed when `run` returns. Handlers added with
+    /// [`add_signal_handler`](Reactor::add_signal_handler) are installed either way.
     pub fn set_install_signal_handlers(&self, install: bool) {
         self.core.install_signal_handlers.set(install);
     }

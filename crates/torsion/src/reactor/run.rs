@@ -5,7 +5,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use super::remote::RemoteCall;
-use super::signals::SignalWatch;
 use super::token::{self, Source};
 use super::triggers::{run_guarded, Phase, SystemEvent};
 use super::Reactor;
@@ -45,12 +44,7 @@ impl Reactor {
         }
         let _running = RunningGuard(&core.running);
         core.stop_requested.set(false);
-        if core.install_signal_handlers.get() {
-            match SignalWatch::install(core.io.registry()) {
-                Ok(watch) => *core.signals.borrow_mut() = Some(watch),
-                Err(err) => tracing::warn!(%err, "could not install signal handlers"),
-            }
-        }
+        self.install_signal_watch();
         core.timers.unpark();
         self.fire_system_event(SystemEvent::Startup);
         let mut result = Ok(());
@@ -66,6 +60,20 @@ impl Reactor {
         }
         self.release_user_state();
         result
+    }
+
+    /// Listens for SIGINT and SIGTERM (unless told not to) and for every signal a handler
+    /// waits for. A signal that cannot be listened for is logged, not fatal.
+    fn install_signal_watch(&self) {
+        let mut signals = self.core.signal_handlers.borrow().signals();
+        if self.core.install_signal_handlers.get() {
+            signals.extend([libc::SIGINT, libc::SIGTERM]);
+        }
+        for signal in signals {
+            if let Err(err) = self.watch_signal(signal) {
+                tracing::warn!(%err, signal, "could not install a signal handler");
+            }
+        }
     }
 
     fn fire_system_event(&self, event: SystemEvent) {
@@ -160,19 +168,6 @@ impl Reactor {
             Source::Waker => self.run_remote_calls(),
             Source::Signal => self.signal_ready(),
             Source::Timer => self.core.timers.expired(),
-        }
-    }
-
-    fn signal_ready(&self) {
-        let got = self
-            .core
-            .signals
-            .borrow_mut()
-            .as_mut()
-            .is_some_and(|w| w.drain());
-        if got {
-            tracing::info!("received SIGINT or SIGTERM, shutting down");
-            self.stop();
         }
     }
 
