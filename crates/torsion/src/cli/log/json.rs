@@ -1,0 +1,161 @@
+//! One JSON object per event: `{"time": …, "level": …, "system": …, "target": …,
+//! "message": …, "fields": {…}}`.
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde_json::{Number, Value};
+
+use super::level;
+use super::record::{FieldValue, Record};
+
+/// The JSON line for `record` logged at `at`, ending with `\n`. The time is RFC 3339 with
+/// milliseconds and the local offset; numbers and booleans stay JSON numbers and booleans,
+/// a float that JSON cannot hold (`NaN`, `inf`) and every `Debug`/`Display` value are
+/// strings. The keys come in the order above (written by hand: serde_json's map would
+/// sort them), `fields` in the order recorded; serde_json does all the escaping.
+pub(super) fn format_json(at: &DateTime<FixedOffset>, system: &str, record: &Record) -> String {
+    let members = [
+        ("time", Value::from(at.to_rfc3339_opts(SecondsFormat::Millis, false))),
+        ("level", Value::from(level::twisted_name(record.level))),
+        ("system", Value::from(system)),
+        ("target", Value::from(record.target)),
+        ("message", Value::from(record.message.as_str())),
+    ];
+    let mut line = String::from("{");
+    for (key, value) in members {
+        push_member(&mut line, key, &value);
+    }
+    line.push_str("\"fields\":{");
+    for (name, value) in record.fields.iter() {
+        push_member(&mut line, name, &json_value(value));
+    }
+    if line.ends_with(',') {
+        line.pop();
+    }
+    line.push_str("}}\n");
+    line
+}
+
+/// Appends `"key":value,` (JSON-escaped).
+fn push_member(line: &mut String, key: &str, value: &Value) {
+    line.push_str(&format!("{}:{value},", Value::from(key)));
+}
+
+fn json_value(value: &FieldValue) -> Value {
+    match value {
+        FieldValue::Str(text) | FieldValue::Formatted(text) => Value::from(text.as_str()),
+        FieldValue::I64(number) => Value::from(*number),
+        FieldValue::U64(number) => Value::from(*number),
+        FieldValue::F64(number) => Number::from_f64(*number)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::from(value.plain())),
+        FieldValue::Bool(flag) => Value::from(*flag),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::log::record::Fields;
+    use proptest::prelude::*;
+    use serde_json::json;
+    use tracing::Level;
+
+    fn pinned() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-24T10:00:00.123+00:00").unwrap()
+    }
+
+    fn record(message: &str, fields: &[(&'static str, FieldValue)]) -> Record {
+        let mut all = Fields::default();
+        for (name, value) in fields {
+            all.set(name, value.clone());
+        }
+        Record {
+            level: Level::INFO,
+            target: "torsion::application::server_service",
+            message: message.to_owned(),
+            fields: all,
+        }
+    }
+
+    #[test]
+    fn a_line_has_the_documented_shape() {
+        let event = record(
+            "listening",
+            &[
+                ("peer", FieldValue::Formatted("127.0.0.1:5000".into())),
+                ("port", FieldValue::U64(5000)),
+                ("delta", FieldValue::I64(-2)),
+                ("tls", FieldValue::Bool(true)),
+                ("load", FieldValue::F64(0.25)),
+                ("bad", FieldValue::F64(f64::NAN)),
+            ],
+        );
+        assert_eq!(
+            format_json(&pinned(), "reverse", &event),
+            "{\"time\":\"2026-11-24T10:00:00.123+00:00\",\"level\":\"info\",\
+             \"system\":\"reverse\",\"target\":\"torsion::application::server_service\",\
+             \"message\":\"listening\",\"fields\":{\"peer\":\"127.0.0.1:5000\",\"port\":5000,\
+             \"delta\":-2,\"tls\":true,\"load\":0.25,\"bad\":\"NaN\"}}\n"
+        );
+    }
+
+    #[test]
+    fn the_time_keeps_the_local_offset() {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T11:30:05.007-05:00").unwrap();
+        let line = format_json(&at, "s", &record("m", &[]));
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["time"], "2026-11-24T11:30:05.007-05:00");
+    }
+
+    #[test]
+    fn quotes_newlines_and_control_characters_are_escaped() {
+        let message = "say \"hi\"\nthen \u{1}\u{7f} and \\ \u{2028}";
+        let event = record(message, &[("k", FieldValue::Str("tab\there\r\n".into()))]);
+        let line = format_json(&pinned(), "s", &event);
+        assert_eq!(line.matches('\n').count(), 1);
+        assert!(line.ends_with("}\n"));
+        assert!(!line.contains('\u{1}'));
+        let parsed: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["message"], message);
+        assert_eq!(parsed["fields"], json!({"k": "tab\there\r\n"}));
+    }
+
+    proptest! {
+        #[test]
+        fn any_message_and_field_round_trip(
+            message in any::<String>(),
+            text in any::<String>(),
+            formatted in any::<String>(),
+            system in any::<String>(),
+            signed in any::<i64>(),
+            unsigned in any::<u64>(),
+            flag in any::<bool>(),
+        ) {
+            let event = record(
+                &message,
+                &[
+                    ("text", FieldValue::Str(text.clone())),
+                    ("dbg", FieldValue::Formatted(formatted.clone())),
+                    ("signed", FieldValue::I64(signed)),
+                    ("unsigned", FieldValue::U64(unsigned)),
+                    ("flag", FieldValue::Bool(flag)),
+                ],
+            );
+            let line = format_json(&pinned(), &system, &event);
+            prop_assert_eq!(line.matches('\n').count(), 1);
+            let parsed: Value = serde_json::from_str(&line).unwrap();
+            prop_assert_eq!(&parsed["message"], &Value::from(message));
+            prop_assert_eq!(&parsed["system"], &Value::from(system));
+            prop_assert_eq!(
+                &parsed["fields"],
+                &json!({
+                    "text": text,
+                    "dbg": formatted,
+                    "signed": signed,
+                    "unsigned": unsigned,
+                    "flag": flag,
+                })
+            );
+        }
+    }
+}
