@@ -72,10 +72,8 @@ impl Sink {
                 let mut datagram = sender.header(at, record.level);
                 match format {
                     LogFormat::Text => {
-                        datagram.push_str(&format!(
-                            "[{system}#{}]",
-                            level::twisted_name(record.level)
-                        ));
+                        datagram
+                            .push_str(&format!("[{system}#{}]", level::twisted_name(record.level)));
                         let body = text_body(record);
                         if !body.is_empty() {
                             datagram.push(' ');

@@ -14,8 +14,7 @@ impl TestDir {
     pub(super) fn new() -> TestDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("torsion-log-{}-{n}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("torsion-log-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&path).expect("a temporary directory");
         TestDir { path }
     }

@@ -86,7 +86,13 @@ fn json_lines_parse_back() {
 
 #[test]
 fn events_below_max_level_are_not_written() {
-    let levels = [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE];
+    let levels = [
+        Level::ERROR,
+        Level::WARN,
+        Level::INFO,
+        Level::DEBUG,
+        Level::TRACE,
+    ];
     for (allowed, max_level) in levels.iter().enumerate() {
         let dir = TestDir::new();
         let path = dir.join("out.log");
@@ -221,8 +227,7 @@ fn syslog_gets_one_datagram_per_event_with_its_priority() {
         ident: "reverse".into(),
         facility: Facility::Local0,
     };
-    let output =
-        LogOutput::open_with_clock(destination, LogFormat::Text, "echo", PINNED).unwrap();
+    let output = LogOutput::open_with_clock(destination, LogFormat::Text, "echo", PINNED).unwrap();
     log_with(&output, Level::DEBUG, || {
         tracing::error!(code = 2, "failed");
         tracing::info!("up");
@@ -234,8 +239,14 @@ fn syslog_gets_one_datagram_per_event_with_its_priority() {
         next(),
         format!("<131>Nov 24 10:00:00 reverse[{pid}]: [echo#error] failed code=2")
     );
-    assert_eq!(next(), format!("<134>Nov 24 10:00:00 reverse[{pid}]: [echo#info] up"));
-    assert_eq!(next(), format!("<135>Nov 24 10:00:00 reverse[{pid}]: [echo#debug]"));
+    assert_eq!(
+        next(),
+        format!("<134>Nov 24 10:00:00 reverse[{pid}]: [echo#info] up")
+    );
+    assert_eq!(
+        next(),
+        format!("<135>Nov 24 10:00:00 reverse[{pid}]: [echo#debug]")
+    );
 }
 
 #[test]
@@ -248,8 +259,7 @@ fn syslog_in_json_sends_the_object() {
         ident: "r".into(),
         facility: Facility::Daemon,
     };
-    let output =
-        LogOutput::open_with_clock(destination, LogFormat::Json, "echo", PINNED).unwrap();
+    let output = LogOutput::open_with_clock(destination, LogFormat::Json, "echo", PINNED).unwrap();
     log_with(&output, Level::INFO, || tracing::warn!(n = 1, "careful"));
     let datagram = receive(&daemon);
     let header = format!("<28>Nov 24 10:00:00 r[{}]: ", std::process::id());

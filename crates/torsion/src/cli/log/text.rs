@@ -172,12 +172,21 @@ mod tests {
         );
     }
 
+    /// Any string, or one made mostly of what needs escaping (newlines, quotes,
+    /// backslashes, control characters), which `any` seldom produces.
+    fn tricky() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            r#"[a \n\r\t"\\\x00-\x1f\x7f\u{2028}é]{0,24}"#,
+        ]
+    }
+
     proptest! {
         #[test]
         fn no_line_starts_without_the_prefix(
-            message in any::<String>(),
-            text in any::<String>(),
-            formatted in any::<String>(),
+            message in tricky(),
+            text in tricky(),
+            formatted in tricky(),
         ) {
             let event = record(
                 Level::WARN,
