@@ -1,8 +1,9 @@
 //! One JSON object per event: `{"time": …, "level": …, "system": …, "target": …,
 //! "message": …, "fields": {…}}`.
 
+use std::io::Write;
+
 use chrono::{DateTime, FixedOffset, SecondsFormat};
-use serde_json::{Number, Value};
 
 use super::level;
 use super::record::{FieldValue, Record};
@@ -10,49 +11,58 @@ use super::record::{FieldValue, Record};
 /// The JSON line for `record` logged at `at`, ending with `\n`. The time is RFC 3339 with
 /// milliseconds and the local offset; numbers and booleans stay JSON numbers and booleans,
 /// a float that JSON cannot hold (`NaN`, `inf`) and every `Debug`/`Display` value are
-/// strings. The keys come in the order above (written by hand: serde_json's map would
-/// sort them), `fields` in the order recorded; serde_json does all the escaping.
-pub(super) fn format_json(at: &DateTime<FixedOffset>, system: &str, record: &Record) -> String {
-    let members = [
-        (
-            "time",
-            Value::from(at.to_rfc3339_opts(SecondsFormat::Millis, false)),
-        ),
-        ("level", Value::from(level::twisted_name(record.level))),
-        ("system", Value::from(system)),
-        ("target", Value::from(record.target)),
-        ("message", Value::from(record.message.as_str())),
-    ];
-    let mut line = String::from("{");
-    for (key, value) in members {
-        push_member(&mut line, key, &value);
+/// strings. The keys come in the order above, `fields` in the order recorded (the object
+/// is written piece by piece, not built as a map); serde_json escapes every string.
+pub(super) fn format_json(at: &DateTime<FixedOffset>, system: &str, record: &Record) -> Vec<u8> {
+    let mut line = Vec::with_capacity(256);
+    line.extend_from_slice(b"{\"time\":\"");
+    // RFC 3339 has nothing JSON would escape.
+    line.extend_from_slice(at.to_rfc3339_opts(SecondsFormat::Millis, false).as_bytes());
+    line.extend_from_slice(b"\",\"level\":\"");
+    line.extend_from_slice(level::twisted_name(record.level).as_bytes());
+    line.extend_from_slice(b"\",\"system\":");
+    push_string(&mut line, system);
+    line.extend_from_slice(b",\"target\":");
+    push_string(&mut line, record.target);
+    line.extend_from_slice(b",\"message\":");
+    push_string(&mut line, &record.message);
+    line.extend_from_slice(b",\"fields\":{");
+    for (index, (name, value)) in record.fields.iter().enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        push_string(&mut line, name);
+        line.push(b':');
+        push_value(&mut line, value);
     }
-    line.push_str("\"fields\":{");
-    for (name, value) in record.fields.iter() {
-        push_member(&mut line, name, &json_value(value));
-    }
-    if line.ends_with(',') {
-        line.pop();
-    }
-    line.push_str("}}\n");
+    line.extend_from_slice(b"}}\n");
     line
 }
 
-/// Appends `"key":value,` (JSON-escaped).
-fn push_member(line: &mut String, key: &str, value: &Value) {
-    line.push_str(&format!("{}:{value},", Value::from(key)));
+/// `text` as a JSON string, quoted and escaped by serde_json.
+fn push_string(line: &mut Vec<u8>, text: &str) {
+    // Serializing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *line, text);
 }
 
-fn json_value(value: &FieldValue) -> Value {
-    match value {
-        FieldValue::Str(text) | FieldValue::Formatted(text) => Value::from(text.as_str()),
-        FieldValue::I64(number) => Value::from(*number),
-        FieldValue::U64(number) => Value::from(*number),
-        FieldValue::F64(number) => Number::from_f64(*number)
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::from(value.plain())),
-        FieldValue::Bool(flag) => Value::from(*flag),
-    }
+fn push_value(line: &mut Vec<u8>, value: &FieldValue) {
+    // Writing into a Vec cannot fail.
+    let _ = match value {
+        FieldValue::Str(text) | FieldValue::Formatted(text) => {
+            push_string(line, text);
+            Ok(())
+        }
+        FieldValue::I64(number) => write!(line, "{number}"),
+        FieldValue::U64(number) => write!(line, "{number}"),
+        FieldValue::Bool(flag) => write!(line, "{flag}"),
+        FieldValue::F64(number) if number.is_finite() => {
+            serde_json::to_writer(&mut *line, number).map_err(std::io::Error::from)
+        }
+        FieldValue::F64(_) => {
+            push_string(line, &value.plain());
+            Ok(())
+        }
+    };
 }
 
 #[cfg(test)]
@@ -60,7 +70,7 @@ mod tests {
     use super::*;
     use crate::cli::log::record::Fields;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
     use tracing::Level;
 
     fn pinned() -> DateTime<FixedOffset> {
@@ -94,7 +104,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            format_json(&pinned(), "reverse", &event),
+            String::from_utf8(format_json(&pinned(), "reverse", &event)).unwrap(),
             "{\"time\":\"2026-11-24T10:00:00.123+00:00\",\"level\":\"info\",\
              \"system\":\"reverse\",\"target\":\"torsion::application::server_service\",\
              \"message\":\"listening\",\"fields\":{\"peer\":\"127.0.0.1:5000\",\"port\":5000,\
@@ -106,7 +116,7 @@ mod tests {
     fn the_time_keeps_the_local_offset() {
         let at = DateTime::parse_from_rfc3339("2026-11-24T11:30:05.007-05:00").unwrap();
         let line = format_json(&at, "s", &record("m", &[]));
-        let parsed: Value = serde_json::from_str(&line).unwrap();
+        let parsed: Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(parsed["time"], "2026-11-24T11:30:05.007-05:00");
     }
 
@@ -114,7 +124,7 @@ mod tests {
     fn quotes_newlines_and_control_characters_are_escaped() {
         let message = "say \"hi\"\nthen \u{1}\u{7f} and \\ \u{2028}";
         let event = record(message, &[("k", FieldValue::Str("tab\there\r\n".into()))]);
-        let line = format_json(&pinned(), "s", &event);
+        let line = String::from_utf8(format_json(&pinned(), "s", &event)).unwrap();
         assert_eq!(line.matches('\n').count(), 1);
         assert!(line.ends_with("}\n"));
         assert!(!line.contains('\u{1}'));
@@ -153,7 +163,7 @@ mod tests {
                     ("flag", FieldValue::Bool(flag)),
                 ],
             );
-            let line = format_json(&pinned(), &system, &event);
+            let line = String::from_utf8(format_json(&pinned(), &system, &event)).unwrap();
             prop_assert_eq!(line.matches('\n').count(), 1);
             let parsed: Value = serde_json::from_str(&line).unwrap();
             prop_assert_eq!(&parsed["message"], &Value::from(message));

@@ -54,35 +54,34 @@ impl Sink {
         format: LogFormat,
         record: &Record,
     ) {
-        let line = || match format {
-            LogFormat::Text => format_text(at, system, record),
-            LogFormat::Json => format_json(at, system, record),
-        };
         match self {
             Sink::Stdout => {
                 let mut stdout = io::stdout().lock();
-                let _ = stdout.write_all(line().as_bytes());
+                let _ = stdout.write_all(&line(at, system, format, record));
                 let _ = stdout.flush();
             }
             Sink::File { file, .. } => {
-                let _ = file.write_all(line().as_bytes());
+                let _ = file.write_all(&line(at, system, format, record));
                 let _ = file.flush();
             }
             Sink::Syslog(sender) => {
-                let mut datagram = sender.header(at, record.level);
+                let mut datagram = sender.header(at, record.level).into_bytes();
                 match format {
                     LogFormat::Text => {
-                        datagram
-                            .push_str(&format!("[{system}#{}]", level::twisted_name(record.level)));
+                        let name = level::twisted_name(record.level);
+                        datagram.extend_from_slice(format!("[{system}#{name}]").as_bytes());
                         let body = text_body(record);
                         if !body.is_empty() {
-                            datagram.push(' ');
-                            datagram.push_str(&body);
+                            datagram.push(b' ');
+                            datagram.extend_from_slice(body.as_bytes());
                         }
                     }
-                    LogFormat::Json => datagram.push_str(line().trim_end_matches('\n')),
+                    LogFormat::Json => {
+                        datagram.extend_from_slice(&format_json(at, system, record));
+                        datagram.pop(); // The newline: a datagram is a line already.
+                    }
                 }
-                sender.send(datagram.as_bytes());
+                sender.send(&datagram);
             }
         }
     }
@@ -101,6 +100,14 @@ impl Sink {
             Sink::File { file, .. } => Some(file.as_raw_fd()),
             Sink::Stdout | Sink::Syslog(_) => None,
         }
+    }
+}
+
+/// The line written to a stream (stdout, a file), ending with `\n`.
+fn line(at: &DateTime<FixedOffset>, system: &str, format: LogFormat, record: &Record) -> Vec<u8> {
+    match format {
+        LogFormat::Text => format_text(at, system, record).into_bytes(),
+        LogFormat::Json => format_json(at, system, record),
     }
 }
 
