@@ -10,10 +10,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 use super::json::format_json;
-use super::level;
 use super::record::Record;
 use super::syslog::SyslogSender;
-use super::text::{format_text, text_body};
+use super::text::format_text;
 use super::{LogDestination, LogFormat};
 
 /// Mode of a log file the output creates (before the umask).
@@ -65,22 +64,7 @@ impl Sink {
                 let _ = file.flush();
             }
             Sink::Syslog(sender) => {
-                let mut datagram = sender.header(at, record.level).into_bytes();
-                match format {
-                    LogFormat::Text => {
-                        let name = level::twisted_name(record.level);
-                        datagram.extend_from_slice(format!("[{system}#{name}]").as_bytes());
-                        let body = text_body(record);
-                        if !body.is_empty() {
-                            datagram.push(b' ');
-                            datagram.extend_from_slice(body.as_bytes());
-                        }
-                    }
-                    LogFormat::Json => {
-                        datagram.extend_from_slice(&format_json(at, system, record));
-                        datagram.pop(); // The newline: a datagram is a line already.
-                    }
-                }
+                let datagram = sender.datagram(at, system, format, record);
                 sender.send(&datagram);
             }
         }

@@ -8,8 +8,11 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use tracing::Level;
 
+use super::json::format_json;
 use super::level;
-use super::Facility;
+use super::record::Record;
+use super::text::text_body;
+use super::{Facility, LogFormat};
 
 /// A connection to the syslog daemon's socket, made again when sending fails.
 #[derive(Debug)]
@@ -34,10 +37,39 @@ impl SyslogSender {
         }
     }
 
+    /// The whole datagram for `record`: the [`header`](Self::header), then
+    /// `[system#level] message key=value` in text, or the JSON object. A multi-line
+    /// message stays in one datagram (the syslog daemon escapes or keeps its newlines).
+    pub(super) fn datagram(
+        &self,
+        at: &DateTime<FixedOffset>,
+        system: &str,
+        format: LogFormat,
+        record: &Record,
+    ) -> Vec<u8> {
+        let mut datagram = self.header(at, record.level).into_bytes();
+        match format {
+            LogFormat::Text => {
+                let name = level::twisted_name(record.level);
+                datagram.extend_from_slice(format!("[{system}#{name}]").as_bytes());
+                let body = text_body(record);
+                if !body.is_empty() {
+                    datagram.push(b' ');
+                    datagram.extend_from_slice(body.as_bytes());
+                }
+            }
+            LogFormat::Json => {
+                datagram.extend_from_slice(&format_json(at, system, record));
+                datagram.pop(); // The newline: a datagram is a line already.
+            }
+        }
+        datagram
+    }
+
     /// The start of every datagram: `<PRI>Mmm dd hh:mm:ss IDENT[PID]: `, with PRI =
     /// facility * 8 + severity and the time in the local time of `at`. The process id is
     /// read each time (a daemon forks after opening its log).
-    pub(super) fn header(&self, at: &DateTime<FixedOffset>, level: Level) -> String {
+    fn header(&self, at: &DateTime<FixedOffset>, level: Level) -> String {
         let priority =
             u16::from(self.facility.code()) * 8 + u16::from(level::syslog_severity(level));
         format!(
