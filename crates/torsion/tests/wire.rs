@@ -1,5 +1,5 @@
 //! The standard services of `protocols::wire` over loopback: echo, discard, chargen,
-//! quote of the day and daytime, each served by the reactor to a std client.
+//! quote of the day, daytime and time, each served by the reactor to a std client.
 
 mod util;
 
@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use torsion::protocols::wire::{Chargen, Daytime, Discard, Echo, Qotd};
+use torsion::protocols::wire::{Chargen, Daytime, Discard, Echo, Qotd, Time};
 use torsion::{
     Cx, Factory, Failure, Hosted, ListeningPort, LoopingCall, Protocol, Reactor, Transport,
 };
@@ -98,6 +98,21 @@ fn daytime_sends_the_time_in_utc_then_closes() {
     assert!(
         (now - sent).num_seconds().abs() < 120,
         "{line} is not now ({now})"
+    );
+}
+
+#[test]
+fn time_sends_the_seconds_since_1900_then_closes() {
+    let back = serve(|_| Some(Time), |mut stream| util::read_to_eof(&mut stream));
+    let sent = u32::from_be_bytes(back.try_into().expect("exactly four bytes"));
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let now = (unix + 2_208_988_800).rem_euclid(1 << 32);
+    assert!(
+        (now - i64::from(sent)).abs() < 120,
+        "{sent} is not now ({now})"
     );
 }
 

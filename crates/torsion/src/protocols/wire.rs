@@ -1,6 +1,6 @@
 //! The small standard services of the early Internet, as plain protocols (Twisted's
 //! `twisted.protocols.wire`): [`Echo`] (RFC 862), [`Discard`] (RFC 863), [`Chargen`]
-//! (RFC 864), [`Qotd`] (RFC 865) and [`Daytime`] (RFC 867).
+//! (RFC 864), [`Qotd`] (RFC 865), [`Daytime`] (RFC 867) and [`Time`] (RFC 868).
 //!
 //! Each is a [`Protocol`](crate::Protocol) with no setup, so a closure is its factory:
 //!
@@ -20,8 +20,10 @@ mod chargen;
 mod daytime;
 mod echo;
 mod qotd;
+mod time;
 
 pub use chargen::Chargen;
 pub use daytime::Daytime;
 pub use echo::{Discard, Echo};
 pub use qotd::Qotd;
+pub use time::Time;
