@@ -19,7 +19,7 @@ fn a_megabyte_goes_through_to_the_echo_server_and_back() {
     let (_echo, echo_port) = Program::start_server("echo_server", &["--interface", "127.0.0.1"]);
     let (_forwarder, port) = start_forwarder(&format!("127.0.0.1:{echo_port}"));
     let payload: Vec<u8> = (0..1_048_576u32)
-        .map(|i| (i % 251 ^ i / 251) as u8)
+        .map(|i| ((i % 251) ^ (i / 251)) as u8)
         .collect();
     let mut stream = connect(port);
     let mut writer = stream.try_clone().unwrap();

@@ -45,7 +45,7 @@ impl Pair {
     }
 
     /// Sends the client's `data` to the destination, or holds it until it is connected.
-    pub(super) fn from_client(&self, data: &[u8]) {
+    pub(super) fn forward_from_client(&self, data: &[u8]) {
         match &mut *self.state.borrow_mut() {
             Dialing::Pending(held) => held.extend_from_slice(data),
             Dialing::Connected(t) => t.write(data),

@@ -18,6 +18,36 @@ use crate::{ConnectorHandle, Cx, Destination, Failure, Protocol, Reactor, Reacto
 /// - EOF from the client closes the client's side, which closes the pair.
 /// - `connection_lost`: the destination connection is closed once what was forwarded to
 ///   it is written, or the attempt still under way is abandoned.
+///
+/// # Examples
+///
+/// A forwarded pair played on test doubles: the client's bytes wait for the destination,
+/// then flow both ways; the destination closing closes the client.
+///
+/// ```
+/// use torsion::error::ConnectionDone;
+/// use torsion::protocols::portforward::ProxyFactory;
+/// use torsion::testing::{MemoryReactor, ProtocolHarness, StringTransport};
+/// use torsion::{Factory, Failure};
+///
+/// let reactor = MemoryReactor::new();
+/// let mut factory = ProxyFactory::new(&reactor, "db.internal", 5432);
+/// let client = StringTransport::new();
+/// let server = factory.build_protocol(client.transport().get_peer()).unwrap();
+/// let h = ProtocolHarness::connect(server, &client, reactor.clock())?;
+/// h.data_received(b"hello")?;
+///
+/// let destination = StringTransport::new();
+/// let connector = reactor.tcp_clients()[0].connector();
+/// connector.connection_made(&destination)?;
+/// assert_eq!(destination.value(), b"hello");
+/// connector.data_received(b"welcome")?;
+/// assert_eq!(client.value(), b"welcome");
+///
+/// connector.connection_lost(Failure::new(ConnectionDone));
+/// assert!(client.disconnecting());
+/// # Ok::<(), Failure>(())
+/// ```
 pub struct ProxyServer<R: ReactorTcp = Reactor> {
     reactor: R,
     destination: Destination,
@@ -38,6 +68,20 @@ impl<R: ReactorTcp> ProxyServer<R> {
     }
 
     /// Where this connection is forwarded to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use torsion::protocols::portforward::ProxyFactory;
+    /// use torsion::testing::MemoryReactor;
+    /// use torsion::Factory;
+    ///
+    /// let reactor = MemoryReactor::new();
+    /// let mut factory = ProxyFactory::new(&reactor, "127.0.0.1", 8000);
+    /// let server = factory.build_protocol("127.0.0.1:40000".parse::<std::net::SocketAddr>()?.into());
+    /// assert_eq!(server.unwrap().destination().port, 8000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn destination(&self) -> &Destination {
         &self.destination
     }
@@ -59,7 +103,7 @@ impl<R: ReactorTcp + 'static> Protocol for ProxyServer<R> {
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
         if let Some(pair) = &self.pair {
-            pair.from_client(data);
+            pair.forward_from_client(data);
         }
     }
 
