@@ -47,6 +47,9 @@ mod limited_echo_server;
 #[path = "../examples/line_echo_server.rs"]
 mod line_echo_server;
 #[allow(dead_code)]
+#[path = "../examples/port_forward.rs"]
+mod port_forward;
+#[allow(dead_code)]
 #[path = "../examples/qotd_server.rs"]
 mod qotd_server;
 #[allow(dead_code)]

@@ -3,3 +3,5 @@
 
 pub mod basic;
 pub mod policies;
+pub mod portforward;
+pub mod wire;
