@@ -1,11 +1,11 @@
 //! `application::Runner`: the graceful drain with real signals sent to this process. One
 //! test function: signals are process-wide.
 
+use std::cell::Cell;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc;
-use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use torsion::application::{server_service, Application, Runner, Service};
@@ -53,7 +53,9 @@ fn run_with_client(
     let (draining, draining_rx) = mpsc::channel();
     let client = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
         stream.write_all(b"one").unwrap();
         let mut got = [0u8; 3];
         stream.read_exact(&mut got).unwrap();
@@ -72,7 +74,10 @@ fn run_with_client(
     let r = reactor.clone();
     let guard = reactor.call_later(Duration::from_secs(30), move || r.stop());
     runner.run().unwrap();
-    assert!(guard.active(), "the drain ended by itself, not by the guard");
+    assert!(
+        guard.active(),
+        "the drain ended by itself, not by the guard"
+    );
     let _ = guard.cancel();
     watcher.stop();
     client.join().unwrap();
@@ -87,15 +92,21 @@ fn the_runner_drains_then_closes_what_outlives_the_grace_period() {
     let runner = Runner::new(&reactor, &app)
         .unwrap()
         .grace_period(Duration::from_secs(60));
-    let finishes = move |mut stream: TcpStream, ready: mpsc::Sender<()>, draining: mpsc::Receiver<()>| {
-        ready.send(()).unwrap();
-        draining.recv_timeout(Duration::from_secs(20)).expect("the drain began");
-        assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "still listening");
-        stream.write_all(b"two").unwrap();
-        let mut got = [0u8; 3];
-        stream.read_exact(&mut got).unwrap();
-        assert_eq!(&got, b"two", "served during the drain");
-    };
+    let finishes =
+        move |mut stream: TcpStream, ready: mpsc::Sender<()>, draining: mpsc::Receiver<()>| {
+            ready.send(()).unwrap();
+            draining
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the drain began");
+            assert!(
+                TcpStream::connect(("127.0.0.1", port)).is_err(),
+                "still listening"
+            );
+            stream.write_all(b"two").unwrap();
+            let mut got = [0u8; 3];
+            stream.read_exact(&mut got).unwrap();
+            assert_eq!(&got, b"two", "served during the drain");
+        };
     run_with_client(&reactor, &app, &runner, finishes, port);
     drop(runner);
 
@@ -105,11 +116,12 @@ fn the_runner_drains_then_closes_what_outlives_the_grace_period() {
     let runner = Runner::new(&reactor, &app)
         .unwrap()
         .grace_period(Duration::from_millis(100));
-    let lingers = |mut stream: TcpStream, ready: mpsc::Sender<()>, _draining: mpsc::Receiver<()>| {
-        ready.send(()).unwrap();
-        let mut rest = Vec::new();
-        let _ = stream.read_to_end(&mut rest);
-        assert!(rest.is_empty());
-    };
+    let lingers =
+        |mut stream: TcpStream, ready: mpsc::Sender<()>, _draining: mpsc::Receiver<()>| {
+            ready.send(()).unwrap();
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest);
+            assert!(rest.is_empty());
+        };
     run_with_client(&reactor, &app, &runner, lingers, port);
 }

@@ -174,10 +174,13 @@ pub fn run(mut command: Command) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// The port of a `listening on HOST:PORT` line.
+/// The port of a `listening on HOST:PORT` line (plain, a text log line or a JSON one).
 pub fn port_of(line: &str) -> u16 {
     let at = line.find("listening on ").expect("a listening line") + "listening on ".len();
-    let address = line[at..].split_whitespace().next().unwrap();
+    let address: String = line[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect();
     address.rsplit_once(':').unwrap().1.parse().unwrap()
 }
 

@@ -29,12 +29,8 @@ pub(super) fn run(
         None => Found::Nothing,
     };
     let destination = log_destination(program, &options)?;
-    let log = LogOutput::open(
-        destination.clone(),
-        options.log_format,
-        plugin.name(),
-    )
-    .map_err(|err| format!("cannot open the log ({}): {err}", describe(&destination)))?;
+    let log = LogOutput::open(destination.clone(), options.log_format, plugin.name())
+        .map_err(|err| format!("cannot open the log ({}): {err}", describe(&destination)))?;
     let mut report = if options.daemon {
         let log_fd = log.file_descriptor();
         daemon::daemonize(program, options.umask, log_fd)
@@ -103,19 +99,19 @@ fn start(
         .add_signal_handler("HUP", move || reopen_log(&l, daemon))
         .map_err(|failure| format!("cannot handle SIGHUP: {failure}"))?;
     app.start_service();
-    report_listening(&servers, !options.daemon, !log_to_stdout)?;
+    report_listening(&servers, !options.daemon && !log_to_stdout)?;
     let pidfile = pidfile_path.map(PidFile::write).transpose()?;
     privileges::drop_to(identity)?;
     Ok((runner, app, pidfile))
 }
 
-/// Reports `listening on HOST:PORT` for every server port, on standard output (`print`,
-/// in the foreground) and in the log (`log`, unless the log is standard output too);
-/// fails with the first port that could not be bound.
+/// Reports `listening on HOST:PORT` for every server port in the log, and also as a
+/// plain line on standard output when `print` (in the foreground, when the log is not
+/// standard output already: a JSON log there stays pure JSON); fails with the first port
+/// that could not be bound.
 fn report_listening(
     servers: &[(String, StreamServerEndpointService)],
     print: bool,
-    log: bool,
 ) -> Result<(), String> {
     for (description, service) in servers {
         let port = match service.listening().take_result() {
@@ -133,9 +129,7 @@ fn report_listening(
             println!("{line}");
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
-        if log {
-            tracing::info!("{line}");
-        }
+        tracing::info!("{line}");
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ use crate::{Address, Destination, Factory, Reactor, ReactorTcp};
 /// assert_eq!(client.producer_state(), "paused");
 /// # Ok::<(), torsion::Failure>(())
 /// ```
+#[derive(Clone)]
 pub struct ProxyFactory<R: ReactorTcp + Clone + 'static = Reactor> {
     reactor: R,
     destination: Destination,
