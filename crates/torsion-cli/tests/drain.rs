@@ -49,7 +49,7 @@ fn a_slow_client_finishes_within_the_grace_period() {
 
 #[test]
 fn a_client_that_outlives_the_grace_period_is_closed() {
-    let (mut server, port) = reverse_server("0.3");
+    let (server, port) = reverse_server("0.3");
     let mut client = connect(port);
     assert_eq!(ask(&mut client, "x y"), "y x");
     server.signal(libc::SIGTERM);

@@ -17,7 +17,7 @@ fn start(args: &[&str]) -> Foreground {
     })
 }
 
-fn stop(mut server: Foreground) -> Vec<String> {
+fn stop(server: Foreground) -> Vec<String> {
     server.signal(libc::SIGTERM);
     let (status, lines, stderr) = server.finish();
     assert_eq!(status.code(), Some(0), "{lines:#?} {stderr}");
