@@ -16,7 +16,7 @@ use std::sync::{mpsc, Arc};
 
 use portforward_util::{
     connect_small, first_mismatch, kernel_bound, pattern_from, read_pattern, run_until,
-    write_pattern, Captured, Stall,
+    run_until_closed, write_pattern, Captured, Stall, CLIENT_TIMEOUT,
 };
 use torsion::error::ConnectionDone;
 use torsion::protocols::portforward::ProxyFactory;
@@ -49,12 +49,13 @@ impl Forwarding {
     }
 
     /// Runs the reactor until `client` has finished and every connection (the client's,
-    /// the destination's, the destination server's) is closed.
-    fn run_until_done<T>(&self, client: &util::Client<T>) {
-        let (done, r) = (client.done_flag(), self.reactor.clone());
-        run_until(&self.reactor, move || {
-            done.load(Ordering::SeqCst) && r.connection_count() == 0
-        });
+    /// the destination's, the destination server's) is closed; returns `client`'s result,
+    /// then checks that nothing was left open.
+    fn run_client<T>(&self, client: util::Client<T>) -> T {
+        let open = run_until_closed(&self.reactor, client.done_flag());
+        let result = client.join();
+        assert_eq!(open, 0, "connections left open");
+        result
     }
 }
 
@@ -68,8 +69,49 @@ fn a_mebibyte_goes_through_to_an_echo_server_and_back_intact() {
         read_pattern(&mut stream, LEN);
         sending.join().unwrap().expect("write the mebibyte");
     });
-    f.run_until_done(&client);
-    client.join();
+    f.run_client(client);
+}
+
+/// Writes `greeting` bytes of the pattern as soon as it is connected, then echoes what it
+/// reads. Like every torsion connection it stops reading while its write buffer is above
+/// the high watermark: here, until most of the greeting has been read.
+struct GreetThenEcho(u64);
+
+impl Protocol for GreetThenEcho {
+    fn connection_made(&mut self, cx: &mut Cx<Self>) {
+        cx.transport().set_write_buffer_limit(256 << 20);
+        cx.transport().write(pattern_from(0, self.0 as usize));
+    }
+
+    fn data_received(&mut self, cx: &mut Cx<Self>, data: &[u8]) {
+        cx.transport().write(data);
+    }
+}
+
+#[test]
+fn a_destination_that_reads_only_once_it_is_read_does_not_deadlock_the_pair() {
+    // The destination reads nothing until the greeting has mostly gone through the
+    // forwarder to the client, while the client sends at the same time. The forwarder's
+    // side towards the destination must go on reading (the client reads everything) even
+    // though its own write buffer is full of the client's bytes: if it stopped reading on
+    // its own buffer, it and the destination would wait for each other for ever.
+    const GREETING: u64 = 32 << 20;
+    const SENT: u64 = 32 << 20;
+    let f = Forwarding::to(|_| Some(GreetThenEcho(GREETING)));
+    let client = util::thread({
+        let addr = f.addr();
+        move || {
+            let mut stream = util::connect_std(addr);
+            stream.set_read_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+            stream.set_write_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let sending = std::thread::spawn(move || write_pattern(&mut writer, SENT));
+            read_pattern(&mut stream, GREETING);
+            read_pattern(&mut stream, SENT);
+            sending.join().unwrap().expect("write everything");
+        }
+    });
+    f.run_client(client);
 }
 
 #[test]
@@ -344,8 +386,7 @@ fn the_destination_closing_reaches_the_client_after_its_bytes() {
     const LEN: u64 = 2 << 20;
     let f = Forwarding::to(|_| Some(SendAndClose(LEN)));
     let client = util::client(f.addr(), |mut stream| util::read_to_eof(&mut stream));
-    f.run_until_done(&client);
-    let data = client.join();
+    let data = f.run_client(client);
     assert_eq!(data.len() as u64, LEN);
     assert_eq!(first_mismatch(0, &data), None);
 }
@@ -369,8 +410,7 @@ fn the_client_closing_reaches_the_destination_after_its_bytes() {
     let client = util::client(f.addr(), |mut stream| {
         write_pattern(&mut stream, LEN).unwrap()
     });
-    f.run_until_done(&client);
-    client.join();
+    f.run_client(client);
     assert_eq!(received.get(), LEN);
     assert!(lost.borrow().as_ref().unwrap().check::<ConnectionDone>());
 }

@@ -3,8 +3,11 @@
 //! bound on what the kernel may hold in flight.
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -171,4 +174,22 @@ impl Write for Captured {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Runs `reactor` until `client_done`, then until every connection on it is closed (or
+/// 2,500 checks, 5 s, have passed since, so a client that failed ends the test soon);
+/// returns how many connections were still open. Fails the test after [`GUARD`].
+pub fn run_until_closed(reactor: &Reactor, client_done: Arc<AtomicBool>) -> usize {
+    let open = Rc::new(Cell::new(usize::MAX));
+    let (r, o) = (reactor.clone(), open.clone());
+    let mut checks_since_done = 0;
+    run_until(reactor, move || {
+        if !client_done.load(Ordering::SeqCst) {
+            return false;
+        }
+        o.set(r.connection_count());
+        checks_since_done += 1;
+        o.get() == 0 || checks_since_done > 2500
+    });
+    open.get()
 }

@@ -72,7 +72,7 @@ impl Protocol for ProxyClient {
     }
 
     fn data_received(&mut self, _cx: &mut Cx<Self>, data: &[u8]) {
-        self.pair.client().write(data);
+        self.pair.forward_from_destination(data);
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, _reason: &Failure) {

@@ -9,11 +9,15 @@
 //! - **Nothing is lost while dialing.** The accepted connection stops reading until the
 //!   destination answers (as Twisted's `ProxyServer` does); whatever arrives anyway (over
 //!   a transport that cannot pause) is kept and sent first.
-//! - **Backpressure both ways.** Each side's transport is registered as the streaming
-//!   producer of the other: when one side's write buffer passes its high watermark the
-//!   other side stops reading, until it drains. A slow reader on either end holds the
-//!   forwarder's memory to the watermarks (64 KiB by default) plus one read, whatever
-//!   the other end sends.
+//! - **Backpressure both ways.** Each side is read only while the other side's write
+//!   buffer holds at most 64 KiB: past that, the side feeding it stops being read, and is
+//!   read again once that buffer has drained (each side's transport is registered as a
+//!   pull producer of the other's, which tells it so). A slow reader on either end holds
+//!   the forwarder's memory to 64 KiB plus one read per direction, whatever the other end
+//!   sends. A side is never paused because of its *own* write buffer (the engine's rule
+//!   for plain connections is turned off on both): a peer that reads only once what it
+//!   wrote is read (an echo server with backpressure of its own) would otherwise wait for
+//!   the forwarder while the forwarder waited for it.
 //! - **Closing.** When either side closes, for whatever reason, the other is closed with
 //!   [`lose_connection`](crate::Transport::lose_connection) once what was already
 //!   forwarded to it is written. Half-close is not forwarded: a peer's EOF closes its own

@@ -1,11 +1,15 @@
-//! [`Pair`]: what the two sides of a forwarded connection share, and [`PeerProducer`],
-//! one side's transport as the producer of the other.
+//! [`Pair`]: what the two sides of a forwarded connection share, and [`Gate`], how one
+//! side's reading waits for the other side's write buffer.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::{Producer, Transport};
+use crate::{Failure, Producer, Transport};
+
+/// How many bytes one side's write buffer may hold before the other side stops being
+/// read (the engine's default high watermark).
+pub(super) const HIGH_WATER: usize = 64 * 1024;
 
 /// The two transports of a forwarded connection: the accepted one (the client's), and
 /// the one to the destination once it is connected. Bytes the client sends before that
@@ -19,8 +23,19 @@ pub(super) struct Pair {
 enum Dialing {
     /// Not connected yet; the client's bytes that arrived anyway.
     Pending(Vec<u8>),
-    /// Connected: its transport.
-    Connected(Transport),
+    /// Connected.
+    Connected(Link),
+}
+
+/// A connected pair's destination and its two gates.
+struct Link {
+    destination: Transport,
+    /// Stops reading the client while the destination's buffer is full; registered on
+    /// the destination's transport.
+    client_reading: Rc<RefCell<Gate>>,
+    /// Stops reading the destination while the client's buffer is full; registered on
+    /// the client's transport.
+    destination_reading: Rc<RefCell<Gate>>,
 }
 
 impl Pair {
@@ -40,42 +55,72 @@ impl Pair {
     pub(super) fn destination(&self) -> Option<Transport> {
         match &*self.state.borrow() {
             Dialing::Pending(_) => None,
-            Dialing::Connected(t) => Some(t.clone()),
+            Dialing::Connected(link) => Some(link.destination.clone()),
         }
     }
 
-    /// Sends the client's `data` to the destination, or holds it until it is connected.
+    /// Sends the client's `data` to the destination (and stops reading the client if
+    /// that fills the destination's buffer), or holds it until the destination is
+    /// connected.
     pub(super) fn forward_from_client(&self, data: &[u8]) {
         match &mut *self.state.borrow_mut() {
             Dialing::Pending(held) => held.extend_from_slice(data),
-            Dialing::Connected(t) => t.write(data),
+            Dialing::Connected(link) => {
+                link.destination.write(data);
+                link.client_reading
+                    .borrow_mut()
+                    .hold_if_full(&link.destination);
+            }
+        }
+    }
+
+    /// Sends the destination's `data` to the client, and stops reading the destination
+    /// if that fills the client's buffer.
+    pub(super) fn forward_from_destination(&self, data: &[u8]) {
+        self.client.write(data);
+        if let Dialing::Connected(link) = &*self.state.borrow() {
+            link.destination_reading
+                .borrow_mut()
+                .hold_if_full(&self.client);
         }
     }
 
     /// The outgoing connection is up on `destination`: what the client sent so far is
-    /// written to it, each side becomes the other's streaming producer, and the client is
-    /// read again. Returns `false`, touching nothing, if the client is gone.
+    /// written to it, each side's reading is tied to the other side's write buffer, and
+    /// the client is read again. Returns `false`, touching nothing, if the client is gone.
+    ///
+    /// Each side stops being read only because the *other* side's buffer is full, never
+    /// because of its own: the engine's own rule (a connection whose buffer is above its
+    /// high watermark is not read) is turned off on both, as it would deadlock a peer that
+    /// itself reads only once what it wrote is read (the side towards it would stop
+    /// reading it because of the bytes it cannot take, and it would stop reading because
+    /// of the bytes that side does not read).
     ///
     /// # Errors
     ///
     /// A side that already has a producer: the flow could not be controlled, so the
     /// caller closes the pair.
-    pub(super) fn connected(&self, destination: Transport) -> Result<bool, crate::Failure> {
+    pub(super) fn connected(&self, destination: Transport) -> Result<bool, Failure> {
         if !self.client.connected() {
             return Ok(false);
         }
-        let held = std::mem::replace(
-            &mut *self.state.borrow_mut(),
-            Dialing::Connected(destination.clone()),
-        );
+        let link = Link {
+            destination: destination.clone(),
+            client_reading: Gate::shared(&self.client),
+            destination_reading: Gate::shared(&destination),
+        };
+        for side in [&self.client, &destination] {
+            side.set_write_watermarks(usize::MAX, usize::MAX);
+        }
+        destination.register_producer(link.client_reading.clone(), false)?;
+        self.client
+            .register_producer(link.destination_reading.clone(), false)?;
+        let held = std::mem::replace(&mut *self.state.borrow_mut(), Dialing::Connected(link));
         if let Dialing::Pending(held) = held {
             if !held.is_empty() {
-                destination.write(&held);
+                self.forward_from_client(&held);
             }
         }
-        self.client
-            .register_producer(PeerProducer::shared(&destination), true)?;
-        destination.register_producer(PeerProducer::shared(&self.client), true)?;
         self.client.resume_producing();
         Ok(true)
     }
@@ -90,27 +135,41 @@ impl fmt::Debug for Pair {
     }
 }
 
-/// A transport as the producer of another: when the other's write buffer is full, this
-/// one stops reading; when the other is gone, this one is closed (after its own buffer
-/// is written).
-struct PeerProducer(Transport);
+/// Stops reading one side (the reader) while the other side's write buffer is above
+/// [`HIGH_WATER`], and reads it again once that buffer is empty: a pull producer on the
+/// other side's transport, which asks it each time its buffer has drained. When the
+/// other side is gone, the reader is closed (after its own buffer is written).
+pub(super) struct Gate {
+    reader: Transport,
+    holding: bool,
+}
 
-impl PeerProducer {
-    fn shared(transport: &Transport) -> Rc<RefCell<PeerProducer>> {
-        Rc::new(RefCell::new(PeerProducer(transport.clone())))
+impl Gate {
+    pub(super) fn shared(reader: &Transport) -> Rc<RefCell<Gate>> {
+        Rc::new(RefCell::new(Gate {
+            reader: reader.clone(),
+            holding: false,
+        }))
+    }
+
+    /// Stops reading the reader if `writer`'s buffer is above [`HIGH_WATER`].
+    pub(super) fn hold_if_full(&mut self, writer: &Transport) {
+        if !self.holding && writer.buffered() > HIGH_WATER {
+            self.holding = true;
+            self.reader.pause_producing();
+        }
     }
 }
 
-impl Producer for PeerProducer {
-    fn pause_producing(&mut self) {
-        self.0.pause_producing();
-    }
-
+impl Producer for Gate {
     fn resume_producing(&mut self) {
-        self.0.resume_producing();
+        if self.holding {
+            self.holding = false;
+            self.reader.resume_producing();
+        }
     }
 
     fn stop_producing(&mut self) {
-        self.0.lose_connection();
+        self.reader.lose_connection();
     }
 }

@@ -12,7 +12,7 @@ use crate::{ConnectorHandle, Cx, Destination, Failure, Protocol, Reactor, Reacto
 ///
 /// - `connection_made`: stops reading from the client and dials the destination with
 ///   the factory's reactor. Once that connection is up, the client is read again and
-///   bytes flow both ways, each side the streaming producer of the other.
+///   bytes flow both ways, each side read only while the other's write buffer has room.
 /// - `data_received`: the bytes are written to the destination (held until it is
 ///   connected, if the client's transport could not pause).
 /// - EOF from the client closes the client's side, which closes the pair.

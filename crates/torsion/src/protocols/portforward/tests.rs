@@ -1,11 +1,15 @@
 //! The forwarder's logic on test doubles: a [`MemoryReactor`] plays the outgoing
 //! connection, [`StringTransport`]s stand for both sockets.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use super::client::ProxyClient;
+use super::pair::{Gate, HIGH_WATER};
 use super::{ProxyFactory, ProxyServer};
 use crate::error::{ConnectionDone, ConnectionRefused};
 use crate::testing::{MemoryConnector, MemoryReactor, ProtocolHarness, StringTransport};
-use crate::{Factory, Failure};
+use crate::{Address, Factory, Failure, Producer, Transport, TransportBackend};
 
 /// A client connected to a fresh forwarder to example.org:7.
 struct Setup {
@@ -81,26 +85,90 @@ fn bytes_flow_both_ways_once_connected() {
 }
 
 #[test]
-fn each_side_is_the_streaming_producer_of_the_other() {
+fn each_side_is_a_pull_producer_of_the_other() {
     let s = accept();
     let (destination, _d) = s.connect_destination();
     let (on_client, streaming) = s.client.producer().expect("a producer on the client side");
-    assert!(streaming);
+    assert!(!streaming);
     let (on_destination, streaming) = destination
         .producer()
         .expect("a producer on the destination side");
-    assert!(streaming);
+    assert!(!streaming);
 
-    // The client's buffer is full: the destination must stop being read, and back.
-    on_client.borrow_mut().pause_producing();
-    assert_eq!(destination.producer_state(), "paused");
+    // Asked for more while nothing was held back: nothing changes.
     on_client.borrow_mut().resume_producing();
-    assert_eq!(destination.producer_state(), "producing");
-
-    on_destination.borrow_mut().pause_producing();
-    assert_eq!(s.client.producer_state(), "paused");
     on_destination.borrow_mut().resume_producing();
+    assert_eq!(destination.producer_state(), "producing");
     assert_eq!(s.client.producer_state(), "producing");
+
+    // The client's transport is gone: the destination is closed after its buffer.
+    on_client.borrow_mut().stop_producing();
+    assert!(destination.disconnecting());
+    assert!(!destination.aborted());
+}
+
+/// A transport whose write buffer holds as many bytes as the test says.
+struct Deep {
+    below: Transport,
+    buffered: Cell<usize>,
+}
+
+impl TransportBackend for Deep {
+    fn write(&self, data: &[u8]) {
+        self.below.write(data);
+    }
+    fn lose_connection(&self) {
+        self.below.lose_connection();
+    }
+    fn abort_connection(&self) {
+        self.below.abort_connection();
+    }
+    fn get_peer(&self) -> Address {
+        self.below.get_peer()
+    }
+    fn get_host(&self) -> Address {
+        self.below.get_host()
+    }
+    fn connected(&self) -> bool {
+        self.below.connected()
+    }
+    fn disconnecting(&self) -> bool {
+        self.below.disconnecting()
+    }
+    fn buffered(&self) -> usize {
+        self.buffered.get()
+    }
+}
+
+#[test]
+fn a_gate_holds_the_reader_while_the_writer_is_full_and_frees_it_once_drained() {
+    let reader = StringTransport::new();
+    let deep = Rc::new(Deep {
+        below: StringTransport::new().transport(),
+        buffered: Cell::new(HIGH_WATER),
+    });
+    let writer = Transport::new(deep.clone());
+    let gate = Gate::shared(&reader.transport());
+
+    gate.borrow_mut().hold_if_full(&writer);
+    assert_eq!(
+        reader.producer_state(),
+        "producing",
+        "at the mark is not above it"
+    );
+    deep.buffered.set(HIGH_WATER + 1);
+    gate.borrow_mut().hold_if_full(&writer);
+    assert_eq!(reader.producer_state(), "paused");
+
+    // The writer's transport asks for more once its buffer is empty.
+    deep.buffered.set(0);
+    gate.borrow_mut().resume_producing();
+    assert_eq!(reader.producer_state(), "producing");
+
+    // The gate frees only what it held: a reader paused by someone else stays paused.
+    reader.transport().pause_producing();
+    gate.borrow_mut().resume_producing();
+    assert_eq!(reader.producer_state(), "paused");
 }
 
 #[test]
