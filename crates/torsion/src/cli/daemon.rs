@@ -63,13 +63,13 @@ pub(super) fn daemonize(
     if unsafe { libc::setsid() } == -1 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: as above: the second child cannot reacquire a terminal as it leads no
-    // session.
+    // SAFETY: as above, still one thread. The grandchild leads no session, so it can
+    // never acquire a controlling terminal.
     match unsafe { libc::fork() } {
         -1 => return Err(io::Error::last_os_error()),
-        // SAFETY: _exit ends the middle process without running the parent's atexit
-        // handlers or flushing buffers twice.
         0 => {}
+        // SAFETY: _exit ends the middle process at once, without running exit handlers
+        // or flushing the buffers it shares with the daemon.
         _ => unsafe { libc::_exit(0) },
     }
     // SAFETY: umask takes a value and cannot fail.

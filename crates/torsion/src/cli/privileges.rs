@@ -58,40 +58,39 @@ pub(super) fn drop_to(identity: Identity) -> Result<(), String> {
 /// The uid and primary gid of `user`, a name or a number.
 fn lookup_user(user: &str) -> Result<(libc::uid_t, libc::gid_t), String> {
     let name = CString::new(user).map_err(|_| format!("no user {user:?}"))?;
-    let mut buf = vec![0u8; 16 * 1024];
-    // SAFETY: an all-zero passwd is a valid value for getpwnam_r to fill.
-    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call, and the buffer's length is given.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            name.as_ptr(),
-            &mut entry,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut found,
-        )
-    };
-    if rc == 0 && !found.is_null() {
-        return Ok((entry.pw_uid, entry.pw_gid));
+    // SAFETY: `name` is a NUL-terminated string; the other pointers come from
+    // `passwd_entry` and are valid for the call.
+    let by_name = passwd_entry(|entry, buf, len, found| unsafe {
+        libc::getpwnam_r(name.as_ptr(), entry, buf, len, found)
+    });
+    if let Some(ids) = by_name {
+        return Ok(ids);
     }
     let uid: libc::uid_t = user.parse().map_err(|_| format!("no user {user:?}"))?;
-    // SAFETY: as above.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut entry,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut found,
-        )
-    };
+    // SAFETY: as above, with a uid for a name.
+    let by_uid = passwd_entry(|entry, buf, len, found| unsafe {
+        libc::getpwuid_r(uid, entry, buf, len, found)
+    });
     // A number with no passwd entry is still a uid; its group is then the same number.
-    Ok(if rc == 0 && !found.is_null() {
-        (entry.pw_uid, entry.pw_gid)
-    } else {
-        (uid, uid)
-    })
+    Ok(by_uid.unwrap_or((uid, uid)))
+}
+
+/// Runs a `getpw*_r` lookup with an entry and a buffer of its own; the uid and gid it
+/// found, if any.
+fn passwd_entry(
+    lookup: impl FnOnce(
+        *mut libc::passwd,
+        *mut libc::c_char,
+        libc::size_t,
+        *mut *mut libc::passwd,
+    ) -> libc::c_int,
+) -> Option<(libc::uid_t, libc::gid_t)> {
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: an all-zero passwd is a valid value for the lookup to fill.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    let rc = lookup(&mut entry, buf.as_mut_ptr(), buf.len(), &mut found);
+    (rc == 0 && !found.is_null()).then_some((entry.pw_uid, entry.pw_gid))
 }
 
 /// The gid of `group`, a name or a number.

@@ -69,6 +69,7 @@ fn push_value(line: &mut Vec<u8>, value: &FieldValue) {
 mod tests {
     use super::*;
     use crate::cli::log::record::Fields;
+    use crate::cli::log::test_strings::tricky;
     use proptest::prelude::*;
     use serde_json::{json, Value};
     use tracing::Level;
@@ -131,15 +132,6 @@ mod tests {
         let parsed: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["message"], message);
         assert_eq!(parsed["fields"], json!({"k": "tab\there\r\n"}));
-    }
-
-    /// Any string, or one made mostly of what needs escaping (newlines, quotes,
-    /// backslashes, control characters), which `any` seldom produces.
-    fn tricky() -> impl Strategy<Value = String> {
-        prop_oneof![
-            any::<String>(),
-            r#"[a \n\r\t"\\\x00-\x1f\x7f\u{2028}é]{0,24}"#,
-        ]
     }
 
     proptest! {

@@ -38,6 +38,8 @@ mod syslog;
 #[cfg(test)]
 mod test_dir;
 #[cfg(test)]
+mod test_strings;
+#[cfg(test)]
 mod tests;
 mod text;
 

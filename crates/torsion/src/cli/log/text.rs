@@ -108,6 +108,7 @@ fn push_string(line: &mut String, text: &str) {
 mod tests {
     use super::*;
     use crate::cli::log::record::Fields;
+    use crate::cli::log::test_strings::tricky;
     use proptest::prelude::*;
     use tracing::Level;
 
@@ -215,15 +216,6 @@ mod tests {
             format_text(&pinned(), "s", &event),
             "2026-11-24T10:00:00+0000 [s#info] m k=\"a\\nb\\r\\u{1b}\"\n"
         );
-    }
-
-    /// Any string, or one made mostly of what needs escaping (newlines, quotes,
-    /// backslashes, control characters), which `any` seldom produces.
-    fn tricky() -> impl Strategy<Value = String> {
-        prop_oneof![
-            any::<String>(),
-            r#"[a \n\r\t"\\\x00-\x1f\x7f\u{2028}é]{0,24}"#,
-        ]
     }
 
     proptest! {
