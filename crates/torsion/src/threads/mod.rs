@@ -2,7 +2,7 @@
 //! and `twisted.python.threadpool`).
 //!
 //! The reactor runs on one thread; blocking work goes to its [`ThreadPool`]:
-//! [`Reactor::call_in_thread`] runs a function there, [`Reactor::defer_to_thread`] gets
+//! [`Reactor::call_in_thread`](crate::Reactor::call_in_thread) runs a function there, [`Reactor::defer_to_thread`](crate::Reactor::defer_to_thread) gets
 //! its result back as a [`Deferred`](crate::defer::Deferred) fired from the loop, and a
 //! pool thread reaches back into the loop with
 //! [`ThreadHandle::call_from_thread`](crate::ThreadHandle::call_from_thread) or waits for
