@@ -77,3 +77,43 @@ fn root_refuses_a_world_writable_pid_file_and_an_unknown_user() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no user \"no-such-user-here\""));
 }
+
+#[test]
+fn a_pid_file_root_wrote_outlives_a_daemon_run_as_nobody_and_is_then_stale() {
+    assert!(is_root());
+    let dir = TempDir::new("nobody-pidfile");
+    let pidfile = dir.join("rev.pid");
+    let start = || {
+        let mut c = torsion();
+        c.current_dir(dir.path())
+            .args([
+                "-d",
+                "--pidfile",
+                "rev.pid",
+                "--logfile",
+                "rev.log",
+                "--uid",
+                "nobody",
+            ])
+            .args(["reverse", "--port", "0"]);
+        c
+    };
+    let first = Daemon::start(start(), &pidfile);
+    assert_eq!(ids(first.pid, "Uid:"), [65534; 4]);
+    first.stop();
+    // Written as root in a directory only root may write: nobody cannot remove it.
+    assert!(pidfile.exists());
+    let log = read(&dir.join("rev.log"));
+    assert!(log.contains("could not remove the pid file"), "{log}");
+
+    let second = Daemon::start(start(), &pidfile);
+    let log = read(&dir.join("rev.log"));
+    assert!(
+        log.contains(&format!(
+            "removed a stale pid file (process {} is gone)",
+            first.pid
+        )),
+        "{log}"
+    );
+    second.stop();
+}

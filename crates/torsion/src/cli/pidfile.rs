@@ -52,8 +52,12 @@ pub(super) fn check(path: &Path) -> Result<Found, String> {
     Ok(Found::Stale(pid))
 }
 
-/// Whether process `pid` exists (a process of another user counts).
+/// Whether process `pid` runs (a process of another user counts; a zombie, dead but not
+/// yet reaped by whoever adopted it, does not).
 fn is_alive(pid: u32) -> bool {
+    if is_zombie(pid) {
+        return false;
+    }
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -64,6 +68,14 @@ fn is_alive(pid: u32) -> bool {
     // sends nothing.
     let found = unsafe { libc::kill(pid, 0) } == 0;
     found || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Whether `/proc` shows `pid` as a zombie (state `Z`).
+fn is_zombie(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    })
 }
 
 fn is_root() -> bool {
@@ -126,13 +138,18 @@ impl PidFile {
 
 impl Drop for PidFile {
     fn drop(&mut self) {
-        let ours =
-            fs::read_to_string(&self.path).is_ok_and(|text| text.trim().parse() == Ok(self.pid));
-        if !ours {
+        // A file that names another process is not ours to remove; one that cannot be
+        // read (privileges were dropped) is tried all the same.
+        let another =
+            fs::read_to_string(&self.path).is_ok_and(|text| text.trim().parse() != Ok(self.pid));
+        if another {
             return;
         }
         if let Err(err) = fs::remove_file(&self.path) {
-            tracing::warn!(path = %self.path.display(), %err, "could not remove the pid file");
+            tracing::warn!(
+                "could not remove the pid file {}: {err} (the next start replaces it as stale)",
+                self.path.display()
+            );
         }
     }
 }
@@ -185,6 +202,23 @@ mod tests {
         assert_eq!(check(&path), Ok(Found::Stale(child.id())));
         assert!(!path.exists());
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_zombie_is_not_alive() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !is_zombie(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never exited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!is_alive(pid), "exited but not reaped: gone all the same");
+        child.wait().unwrap();
+        assert!(is_alive(std::process::id()));
     }
 
     #[test]
