@@ -7,9 +7,10 @@
 //! ```
 //!
 //! Every `--listen` endpoint becomes an echo server service, and `--tick-ms` a timer
-//! service printing `tick N`. Ctrl-C stops the application (every port stops listening)
-//! and then the loop. A port that cannot be listened on stops the program with a
-//! non-zero status and the reason.
+//! service printing `tick N`. An [`application::Runner`](torsion::application::Runner)
+//! runs them: Ctrl-C (or SIGTERM) stops the application (every port stops listening),
+//! gives the open connections `--grace-secs` to finish, then stops the loop. A port that
+//! cannot be listened on stops the program with a non-zero status and the reason.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -18,8 +19,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use clap::Parser;
-use torsion::application::{server_service, Application, Service, TimerService};
-use torsion::{Cx, Phase, Protocol, Reactor, SystemEvent};
+use torsion::application::{server_service, Application, Runner, Service, TimerService};
+use torsion::{Cx, Protocol, Reactor};
 
 #[path = "support/logging.rs"]
 mod logging;
@@ -33,6 +34,9 @@ struct Args {
     /// Milliseconds between ticks of the timer service.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     tick_ms: u64,
+    /// Seconds the open connections get to finish after Ctrl-C or SIGTERM.
+    #[arg(long, default_value_t = 5)]
+    grace_secs: u64,
 }
 
 struct Echo;
@@ -92,13 +96,14 @@ fn main() -> ExitCode {
     app.add_service(timer.named("timer"))
         .expect("the timer's name is free");
 
-    let a = app.clone();
-    reactor.add_system_event_trigger(Phase::Before, SystemEvent::Shutdown, move || {
-        drop(a.stop_service());
-    });
-    let a = app.clone();
-    reactor.call_when_running(move || a.start_service());
-    if let Err(failure) = reactor.run() {
+    let runner = match Runner::new(&reactor, &app) {
+        Ok(runner) => runner.grace_period(Duration::from_secs(args.grace_secs)),
+        Err(failure) => {
+            eprintln!("services_demo: {failure}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(failure) = runner.run() {
         eprintln!("services_demo: {failure}");
         return ExitCode::FAILURE;
     }

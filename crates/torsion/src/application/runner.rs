@@ -66,7 +66,7 @@ const DRAIN_POLL: Duration = Duration::from_millis(20);
 pub struct Runner {
     reactor: Reactor,
     drain: Rc<Drain>,
-    start: Box<dyn Fn()>,
+    start: Rc<dyn Fn()>,
     handlers: Vec<SignalHandlerId>,
     trigger: TriggerId,
 }
@@ -112,7 +112,7 @@ impl Runner {
         Ok(Runner {
             reactor: reactor.clone(),
             drain,
-            start: Box::new(move || starting.start_service()),
+            start: Rc::new(move || starting.start_service()),
             handlers,
             trigger,
         })
@@ -124,15 +124,17 @@ impl Runner {
         self
     }
 
-    /// Starts the service when the loop runs (nothing if it is running already), runs
-    /// the reactor until it stops, and drains on a signal as described above.
+    /// Runs the reactor until it stops, starting the service once the loop runs (so a
+    /// start that fails can stop the reactor; nothing if the service runs already, as
+    /// when a program started it earlier to bind its ports), and drains on a signal as
+    /// described above.
     ///
     /// # Errors
     ///
     /// The reactor's: its loop failed, or it is running already.
     pub fn run(&self) -> Result<(), Failure> {
-        let start = &self.start;
-        start();
+        let start = self.start.clone();
+        self.reactor.call_when_running(move || start());
         self.reactor.run()
     }
 }
