@@ -7,7 +7,7 @@ use std::rc::Rc;
 use clap::ArgMatches;
 
 use super::daemon::{self, StartupReport};
-use super::log::{LogDestination, LogOutput};
+use super::log::{LogDestination, LogFormat, LogOutput};
 use super::options::CommonOptions;
 use super::pidfile::{self, Found, PidFile};
 use super::privileges;
@@ -99,19 +99,22 @@ fn start(
         .add_signal_handler("HUP", move || reopen_log(&l, daemon))
         .map_err(|failure| format!("cannot handle SIGHUP: {failure}"))?;
     app.start_service();
-    report_listening(&servers, !options.daemon && !log_to_stdout)?;
+    let json_on_stdout = log_to_stdout && options.log_format == LogFormat::Json;
+    let print = !options.daemon && !json_on_stdout;
+    report_listening(&servers, print, !(print && log_to_stdout))?;
     let pidfile = pidfile_path.map(PidFile::write).transpose()?;
     privileges::drop_to(identity)?;
     Ok((runner, app, pidfile))
 }
 
-/// Reports `listening on HOST:PORT` for every server port in the log, and also as a
-/// plain line on standard output when `print` (in the foreground, when the log is not
-/// standard output already: a JSON log there stays pure JSON); fails with the first port
-/// that could not be bound.
+/// Reports `listening on HOST:PORT` for every server port: as a plain line on standard
+/// output when `print` (in the foreground, as the examples do, unless standard output
+/// carries a JSON log), and in the log when `log` (not twice on standard output); fails
+/// with the first port that could not be bound.
 fn report_listening(
     servers: &[(String, StreamServerEndpointService)],
     print: bool,
+    log: bool,
 ) -> Result<(), String> {
     for (description, service) in servers {
         let port = match service.listening().take_result() {
@@ -129,7 +132,9 @@ fn report_listening(
             println!("{line}");
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
-        tracing::info!("{line}");
+        if log {
+            tracing::info!("{line}");
+        }
     }
     Ok(())
 }
