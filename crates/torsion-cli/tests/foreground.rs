@@ -119,6 +119,10 @@ fn the_foreground_reverse_server_logs_to_stdout_and_exits_0_on_sigterm() {
             .any(|l| l.contains("[reverse#info] reverse stopped")),
         "{lines:#?}"
     );
+    assert!(
+        lines.iter().any(|l| l.starts_with("listening on 0.0.0.0:")),
+        "the plain line, as the examples print it: {lines:#?}"
+    );
     let text_line = lines.iter().find(|l| l.contains("#info]")).unwrap();
     // 2026-11-24T10:00:00+0000 [reverse#info] ...
     assert_eq!(&text_line[10..11], "T", "{text_line}");
@@ -149,9 +153,9 @@ fn json_logs_are_one_object_per_line() {
     server.signal(libc::SIGINT);
     let (status, lines, _) = server.finish();
     assert!(status.success());
+    // Standard output is the JSON log and nothing else.
     let logs: Vec<serde_json::Value> = lines
         .iter()
-        .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect();
     let connection = logs
