@@ -20,9 +20,6 @@ use torsion::protocols::basic::{LineCx, LineProtocol, LineReceiver};
 /// Options of `my_command shout-back`.
 #[derive(clap::Args)]
 struct Options {
-    /// TCP port to listen on [default: 2323].
-    #[arg(long)]
-    port: Option<u16>,
     #[command(flatten)]
     listen: ListenOptions,
     /// Send the reversed lines in capitals.
@@ -55,12 +52,12 @@ impl LineReceiver for ShoutBack {
 fn main() -> ExitCode {
     let shout_back = Plugin::new(
         "shout-back",
-        "Sends each line back reversed, in capitals with --upper.",
+        "Sends each line back reversed, in capitals with --upper; port 2323 by default.",
         |options: Options, cx| {
             let protocol = ShoutBack {
                 upper: options.upper,
             };
-            cx.listen_all(&options.listen, options.port, 2323, move |_peer| {
+            cx.listen_all(&options.listen, 2323, move |_peer| {
                 Some(LineProtocol::new(protocol))
             })
         },

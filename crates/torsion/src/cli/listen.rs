@@ -1,11 +1,12 @@
-//! [`ListenOptions`]: the `--listen` option every server plugin takes, and the factory
+//! [`ListenOptions`]: the `--port` and `--listen` options every server plugin takes, and the factory
 //! wrapper that logs each connection.
 
 use crate::{Address, Factory};
 
-/// Where a server plugin listens besides its `--port`: `--listen DESCRIPTION`, repeated
-/// for several ports (Twisted's `twist` plugins take the same option). Flatten it into
-/// a plugin's options with `#[command(flatten)]`.
+/// Where a server plugin listens: `--port PORT` and `--listen DESCRIPTION`, repeated for
+/// several ports (Twisted's `twist` plugins take the same options). A plugin takes it as
+/// its options, or flattens it into its own with `#[command(flatten)]`, and hands it to
+/// [`PluginContext::listen_all`](super::PluginContext::listen_all) with its default port.
 ///
 /// # Examples
 ///
@@ -13,13 +14,18 @@ use crate::{Address, Factory};
 /// use torsion::cli::ListenOptions;
 ///
 /// let none = ListenOptions::default();
-/// assert_eq!(none.descriptions(None, 2323), ["tcp:2323"]);
-/// let two = ListenOptions { listen: vec!["tcp:0".into(), "unix:/tmp/r.sock".into()] };
-/// assert_eq!(two.descriptions(None, 2323), ["tcp:0", "unix:/tmp/r.sock"]);
-/// assert_eq!(two.descriptions(Some(9000), 2323), ["tcp:9000", "tcp:0", "unix:/tmp/r.sock"]);
+/// assert_eq!(none.descriptions(2323), ["tcp:2323"]);
+/// let two = ListenOptions { port: None, listen: vec!["tcp:0".into(), "unix:/tmp/r.sock".into()] };
+/// assert_eq!(two.descriptions(2323), ["tcp:0", "unix:/tmp/r.sock"]);
+/// let three = ListenOptions { port: Some(9000), ..two };
+/// assert_eq!(three.descriptions(2323), ["tcp:9000", "tcp:0", "unix:/tmp/r.sock"]);
 /// ```
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ListenOptions {
+    /// TCP port to listen on, on every interface (0 picks a free one); without it and
+    /// without --listen, the plugin's own port.
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Where to listen, as an endpoint description (tcp:8000:interface=127.0.0.1,
     /// unix:/tmp/app.sock, ssl:8443:privateKey=key.pem:certKey=cert.pem); may be repeated.
     #[arg(long, value_name = "DESCRIPTION")]
@@ -27,10 +33,10 @@ pub struct ListenOptions {
 }
 
 impl ListenOptions {
-    /// The descriptions to listen on: `tcp:PORT` for `port` when it was given or when
-    /// there is no `--listen` (with `default_port` then), and every `--listen`.
-    pub fn descriptions(&self, port: Option<u16>, default_port: u16) -> Vec<String> {
-        let port = match port {
+    /// The descriptions to listen on: `tcp:PORT` for `--port` when it was given, or for
+    /// `default_port` when there is no `--listen` either; then every `--listen`.
+    pub fn descriptions(&self, default_port: u16) -> Vec<String> {
+        let port = match self.port {
             Some(port) => Some(port),
             None if self.listen.is_empty() => Some(default_port),
             None => None,

@@ -10,20 +10,12 @@
 //! use torsion::cli::{builtin_plugins, ListenOptions, Plugin};
 //! use torsion::protocols::wire::Echo;
 //!
-//! /// Options of `mycommand echo2`.
-//! #[derive(clap::Args)]
-//! struct Options {
-//!     /// TCP port to listen on [default: 7000].
-//!     #[arg(long)]
-//!     port: Option<u16>,
-//!     #[command(flatten)]
-//!     listen: ListenOptions,
-//! }
-//!
 //! fn main() -> ExitCode {
 //!     let mut plugins = builtin_plugins();
-//!     plugins.push(Plugin::new("echo2", "Another echo server.", |o: Options, cx| {
-//!         cx.listen_all(&o.listen, o.port, 7000, |_peer| Some(Echo))
+//!     // Its options are --port and --listen; a plugin with more flattens ListenOptions
+//!     // into a clap::Args struct of its own.
+//!     plugins.push(Plugin::new("echo2", "Another echo server (port 7000).", |o: ListenOptions, cx| {
+//!         cx.listen_all(&o, 7000, |_peer| Some(Echo))
 //!     }));
 //!     torsion::cli::main(plugins)
 //! }

@@ -89,6 +89,7 @@ pub(super) const PLUGINS: &str = "plugins";
 pub(super) fn command(program: &str, plugins: &[Plugin]) -> Command {
     let command = CommonOptions::augment_args(Command::new(program.to_owned()))
         .about("Runs a server plugin in the foreground or as a daemon.")
+        .long_about(None)
         .override_usage(format!("{program} [OPTIONS] PLUGIN [PLUGIN OPTIONS]"))
         .subcommand_required(true)
         .arg_required_else_help(true)

@@ -23,19 +23,11 @@ type Make = Box<dyn Fn(&ArgMatches, &mut PluginContext) -> Result<(), Failure>>;
 /// use torsion::cli::{ListenOptions, Plugin};
 /// use torsion::protocols::wire::Echo;
 ///
-/// /// Options of `mycommand echo`.
-/// #[derive(clap::Args)]
-/// struct EchoOptions {
-///     /// TCP port to listen on [default: 8000].
-///     #[arg(long)]
-///     port: Option<u16>,
-///     #[command(flatten)]
-///     listen: ListenOptions,
-/// }
-///
-/// let echo = Plugin::new("echo", "Sends back what it receives.", |options: EchoOptions, cx| {
-///     cx.listen_all(&options.listen, options.port, 8000, |_peer| Some(Echo))
-/// });
+/// let echo = Plugin::new(
+///     "echo",
+///     "Sends back what it receives (port 8000 by default).",
+///     |options: ListenOptions, cx| cx.listen_all(&options, 8000, |_peer| Some(Echo)),
+/// );
 /// assert_eq!(echo.name(), "echo");
 /// // torsion::cli::main(vec![echo]) would run it.
 /// ```
@@ -85,7 +77,9 @@ impl Plugin {
 
     /// The subcommand, with the plugin's options.
     pub(super) fn command(&self) -> Command {
-        (self.args)(Command::new(self.name)).about(self.about)
+        (self.args)(Command::new(self.name))
+            .about(self.about)
+            .long_about(None)
     }
 
     /// Builds the plugin's services from its parsed options.
@@ -153,8 +147,8 @@ impl PluginContext {
         Ok(())
     }
 
-    /// Listens on every description of `options` (see [`ListenOptions`]) with a clone
-    /// of `factory` each: the server plugins' usual body.
+    /// Listens on every description of `options` (see [`ListenOptions`]; `default_port`
+    /// when it names none) with a clone of `factory` each: the server plugins' usual body.
     ///
     /// # Errors
     ///
@@ -164,11 +158,10 @@ impl PluginContext {
     pub fn listen_all<F: Factory + Clone>(
         &mut self,
         options: &super::ListenOptions,
-        port: Option<u16>,
         default_port: u16,
         factory: F,
     ) -> Result<(), Failure> {
-        for description in options.descriptions(port, default_port) {
+        for description in options.descriptions(default_port) {
             self.listen(&description, factory.clone())?;
         }
         Ok(())

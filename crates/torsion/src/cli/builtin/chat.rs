@@ -7,23 +7,14 @@ use std::rc::Rc;
 use crate::cli::{ListenOptions, Plugin};
 use crate::{Cx, Failure, Protocol, Transport};
 
-/// Options of `torsion chat`.
-#[derive(clap::Args, Debug)]
-struct Options {
-    /// TCP port to listen on [default: 8006].
-    #[arg(long)]
-    port: Option<u16>,
-    #[command(flatten)]
-    listen: ListenOptions,
-}
-
 pub(super) fn plugin() -> Plugin {
     Plugin::new(
         "chat",
-        "Sends what each client writes to every other client (the seeds' chat server).",
-        |options: Options, cx| {
+        "Sends what each client writes to every other client (the seeds' chat server); port \
+         8006 by default.",
+        |options: ListenOptions, cx| {
             let room = Rc::new(RefCell::new(Room::default()));
-            cx.listen_all(&options.listen, options.port, 8006, move |_peer| {
+            cx.listen_all(&options, 8006, move |_peer| {
                 Some(Member {
                     room: room.clone(),
                     number: 0,

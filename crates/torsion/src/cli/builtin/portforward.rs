@@ -7,9 +7,6 @@ use crate::protocols::portforward::ProxyFactory;
 /// Options of `torsion portforward`.
 #[derive(clap::Args, Debug)]
 struct Options {
-    /// TCP port to listen on (unless --listen is given).
-    #[arg(long, required_unless_present = "listen")]
-    port: Option<u16>,
     #[command(flatten)]
     listen: ListenOptions,
     /// Where each connection is forwarded, as HOST:PORT ([::1]:80 for IPv6).
@@ -20,12 +17,12 @@ struct Options {
 pub(super) fn plugin() -> Plugin {
     Plugin::new(
         "portforward",
-        "Forwards each connection to another host and port.",
+        "Forwards each connection to --dest HOST:PORT; port 6666 by default (as Twisted's).",
         |options: Options, cx| {
             let (host, port) = options.dest;
             tracing::info!("forwarding to {host}:{port}");
             let factory = ProxyFactory::new(cx.reactor(), host, port);
-            cx.listen_all(&options.listen, options.port, 0, factory)
+            cx.listen_all(&options.listen, 6666, factory)
         },
     )
 }

@@ -12,9 +12,6 @@ const DEFAULT_QUOTE: &str = "A quiet loop serves many voices.";
 /// Options of `torsion qotd`.
 #[derive(clap::Args, Debug)]
 struct Options {
-    /// TCP port to listen on [default: 8017].
-    #[arg(long)]
-    port: Option<u16>,
     #[command(flatten)]
     listen: ListenOptions,
     /// The quote to serve.
@@ -25,10 +22,10 @@ struct Options {
 pub(super) fn plugin() -> Plugin {
     Plugin::new(
         "qotd",
-        "Sends each client a quote, then closes (RFC 865).",
+        "Sends each client a quote, then closes (RFC 865); port 8017 by default.",
         |options: Options, cx| {
             let quote: Rc<str> = options.quote.into();
-            cx.listen_all(&options.listen, options.port, 8017, move |_peer| {
+            cx.listen_all(&options.listen, 8017, move |_peer| {
                 Some(Qotd::new(quote.clone()))
             })
         },

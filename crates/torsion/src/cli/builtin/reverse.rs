@@ -6,24 +6,13 @@ use crate::dispatch::DispatchError;
 use crate::protocols::basic::{LineCx, LineProtocol, LineReceiver};
 use crate::Failure;
 
-/// Options of `torsion reverse`.
-#[derive(clap::Args, Debug)]
-struct Options {
-    /// TCP port to listen on [default: 2323].
-    #[arg(long)]
-    port: Option<u16>,
-    #[command(flatten)]
-    listen: ListenOptions,
-}
-
 pub(super) fn plugin() -> Plugin {
     Plugin::new(
         "reverse",
-        "Sends each line back reversed; `quit` closes (the seeds' reverse server).",
-        |options: Options, cx| {
-            cx.listen_all(&options.listen, options.port, 2323, |_peer| {
-                Some(LineProtocol::new(Reverser))
-            })
+        "Sends each line back reversed, `quit` closes (the seeds' reverse server); port 2323 \
+         by default.",
+        |options: ListenOptions, cx| {
+            cx.listen_all(&options, 2323, |_peer| Some(LineProtocol::new(Reverser)))
         },
     )
 }
