@@ -18,6 +18,18 @@ fn reverse_server(grace: &str) -> (Foreground, u16) {
     (server, port)
 }
 
+/// Waits for the server's exit, which must be 0; its standard output.
+fn exit_0(server: Foreground) -> Vec<String> {
+    let (status, lines, stderr) = server.finish();
+    assert_eq!(status.code(), Some(0), "{lines:#?} {stderr}");
+    lines
+}
+
+/// Whether a line of `lines` contains `text`.
+fn logged(lines: &[String], text: &str) -> bool {
+    lines.iter().any(|l| l.contains(text))
+}
+
 #[test]
 fn a_slow_client_finishes_within_the_grace_period() {
     let (mut server, port) = reverse_server("60");
@@ -33,18 +45,12 @@ fn a_slow_client_finishes_within_the_grace_period() {
     assert_eq!(ask(&mut client, "during the drain"), "niard eht gnirud");
     client.write_all(b"quit\r\n").unwrap();
     assert!(read_to_close(&mut client).is_empty());
-    let (status, lines, _) = server.finish();
-    assert_eq!(status.code(), Some(0));
+    let lines = exit_0(server);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("drained: every connection has closed")),
+        logged(&lines, "drained: every connection has closed"),
         "{lines:#?}"
     );
-    assert!(
-        !lines.iter().any(|l| l.contains("grace period over")),
-        "{lines:#?}"
-    );
+    assert!(!logged(&lines, "grace period over"), "{lines:#?}");
 }
 
 #[test]
@@ -55,18 +61,12 @@ fn a_client_that_outlives_the_grace_period_is_closed() {
     server.signal(libc::SIGTERM);
     // The client says nothing more; the server closes it when the grace period is over.
     assert!(read_to_close(&mut client).is_empty());
-    let (status, lines, _) = server.finish();
-    assert_eq!(status.code(), Some(0));
+    let lines = exit_0(server);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("grace period over: closing 1 connection(s)")),
+        logged(&lines, "grace period over: closing 1 connection(s)"),
         "{lines:#?}"
     );
-    assert!(
-        lines.iter().any(|l| l.contains("closed: ConnectionLost")),
-        "{lines:#?}"
-    );
+    assert!(logged(&lines, "closed: ConnectionLost"), "{lines:#?}");
 }
 
 #[test]
@@ -79,12 +79,9 @@ fn a_second_signal_during_the_drain_stops_at_once() {
     let second = Instant::now();
     server.signal(libc::SIGINT);
     assert!(read_to_close(&mut client).is_empty());
-    let (status, lines, _) = server.finish();
-    assert_eq!(status.code(), Some(0));
+    let lines = exit_0(server);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("received SIGINT again: stopping now")),
+        logged(&lines, "received SIGINT again: stopping now"),
         "{lines:#?}"
     );
     // Far below the 600 s grace period: it did not wait for it.

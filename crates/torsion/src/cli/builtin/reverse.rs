@@ -2,7 +2,6 @@
 //! reversed; `quit` closes the connection. Port 2323 by default.
 
 use crate::cli::{ListenOptions, Plugin};
-use crate::dispatch::DispatchError;
 use crate::protocols::basic::{LineCx, LineProtocol, LineReceiver};
 use crate::Failure;
 
@@ -17,36 +16,21 @@ pub(super) fn plugin() -> Plugin {
     )
 }
 
-/// One client of the reversing server.
+/// One client of the reversing server. As in the seed, a line that is exactly `quit`
+/// closes the connection; any other comes back reversed (by characters when it is text,
+/// by bytes when it is not).
 struct Reverser;
-
-impl Reverser {
-    crate::commands! {
-        /// Runs the line's command, or reverses a line that is none.
-        fn dispatch(&mut self, cx: &mut LineCx<'_, Self>, line);
-        "quit" => quit(),
-        _ => reverse_line,
-    }
-
-    fn quit(&mut self, cx: &mut LineCx<'_, Self>) {
-        cx.transport().lose_connection();
-    }
-
-    fn reverse_line(&mut self, cx: &mut LineCx<'_, Self>, line: &str, _why: DispatchError) {
-        let reversed: String = line.chars().rev().collect();
-        cx.send_line(reversed.as_bytes());
-    }
-}
 
 impl LineReceiver for Reverser {
     fn line_received(&mut self, cx: &mut LineCx<'_, Self>, line: &[u8]) {
-        match std::str::from_utf8(line) {
-            Ok(text) => self.dispatch(cx, text),
-            Err(_) => {
-                let reversed: Vec<u8> = line.iter().rev().copied().collect();
-                cx.send_line(&reversed);
-            }
+        if line == b"quit" {
+            return cx.transport().lose_connection();
         }
+        let reversed = match std::str::from_utf8(line) {
+            Ok(text) => text.chars().rev().collect::<String>().into_bytes(),
+            Err(_) => line.iter().rev().copied().collect(),
+        };
+        cx.send_line(&reversed);
     }
 
     fn connection_lost(&mut self, cx: &mut LineCx<'_, Self>, reason: &Failure) {
@@ -66,8 +50,12 @@ mod tests {
     fn reverses_lines_and_quits() {
         let st = StringTransport::new();
         let h = ProtocolHarness::connect(LineProtocol::new(Reverser), &st, &Clock::new()).unwrap();
-        h.data_received(b"hello world!\r\nquit\r\n").unwrap();
-        assert_eq!(st.value_str(), "!dlrow olleh\r\n");
+        let mut input = "hello world!\r\nnaïve\r\nquit now\r\n".as_bytes().to_vec();
+        input.extend_from_slice(b"\xff\x01\r\nquit\r\nafter\r\n");
+        h.data_received(&input).unwrap();
+        let mut expected = "!dlrow olleh\r\nevïan\r\nwon tiuq\r\n".as_bytes().to_vec();
+        expected.extend_from_slice(b"\x01\xff\r\n");
+        assert_eq!(st.value(), expected);
         assert!(st.disconnecting());
     }
 }
