@@ -66,9 +66,7 @@ impl FileDescriptor for ByteReader {
     }
 
     fn connection_lost(&mut self, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 

@@ -34,9 +34,7 @@ impl Protocol for WriteThenClose {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 
@@ -59,9 +57,7 @@ impl Protocol for WriteOnRequest {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 
@@ -78,6 +74,35 @@ fn lost_events(record: &Record) -> Vec<String> {
         .into_iter()
         .filter(|e| e.starts_with("connection_lost"))
         .collect()
+}
+
+/// Runs a TLS server whose connections `server` makes and a TLS client that `client`
+/// makes (each given its side's record) on one reactor, until both connections are
+/// lost; gives the server's record and the client's.
+fn run_pair<S: Protocol, C: Protocol>(
+    server: impl Fn(&Rc<Record>) -> S + 'static,
+    client: impl Fn(&Rc<Record>) -> C + 'static,
+) -> (Rc<Record>, Rc<Record>) {
+    let pki = Pki::new();
+    let reactor = util::reactor();
+    let server_record = Record::new();
+    let rec = server_record.clone();
+    let port = reactor
+        .listen_tls(0, move |_peer| Some(server(&rec)), pki.server_options())
+        .unwrap();
+    let client_record = Record::new();
+    let rec = client_record.clone();
+    reactor.connect_tls(
+        "127.0.0.1",
+        port.get_host().port(),
+        ClientOf(move || client(&rec)),
+        pki.client_options("localhost"),
+    );
+    let (c, s) = (client_record.clone(), server_record.clone());
+    util::run_until(&reactor, move || {
+        !lost_events(&c).is_empty() && !lost_events(&s).is_empty()
+    });
+    (server_record, client_record)
 }
 
 #[test]
@@ -339,39 +364,18 @@ fn abort_connection_is_reported_here_and_sends_no_close_notify() {
 
 #[test]
 fn abort_connection_is_a_truncation_for_a_torsion_peer() {
-    let pki = Pki::new();
-    let reactor = util::reactor();
-    let server_record = Record::new();
-    let rec = server_record.clone();
-    let port = reactor
-        .listen_tls(
-            0,
-            move |_peer| {
-                Some(WriteOnRequest {
-                    payload: Rc::new(Vec::new()),
-                    abort: true,
-                    record: rec.clone(),
-                })
-            },
-            pki.server_options(),
-        )
-        .unwrap();
-    let client_record = Record::new();
-    let rec = client_record.clone();
-    reactor.connect_tls(
-        "127.0.0.1",
-        port.get_host().port(),
-        ClientOf(move || {
-            let mut p = Recorder::new(&rec);
+    let (server_record, client_record) = run_pair(
+        |rec| WriteOnRequest {
+            payload: Rc::new(Vec::new()),
+            abort: true,
+            record: rec.clone(),
+        },
+        |rec| {
+            let mut p = Recorder::new(rec);
             p.greeting = b"go".to_vec();
             p
-        }),
-        pki.client_options("localhost"),
+        },
     );
-    let (c, s) = (client_record.clone(), server_record.clone());
-    util::run_until(&reactor, move || {
-        !lost_events(&c).is_empty() && !lost_events(&s).is_empty()
-    });
     assert_eq!(
         lost_events(&server_record),
         ["connection_lost:ConnectionAborted"]
@@ -411,9 +415,7 @@ impl Protocol for HalfCloser {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 
@@ -437,44 +439,21 @@ impl Protocol for ReplyAtEof {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 
 #[test]
 fn a_half_close_sends_close_notify_and_keeps_reading_the_reply() {
-    let pki = Pki::new();
-    let reactor = util::reactor();
-    let server_record = Record::new();
-    let rec = server_record.clone();
-    let port = reactor
-        .listen_tls(
-            0,
-            move |_peer| {
-                Some(ReplyAtEof {
-                    request: Vec::new(),
-                    record: rec.clone(),
-                })
-            },
-            pki.server_options(),
-        )
-        .unwrap();
-    let client_record = Record::new();
-    let rec = client_record.clone();
-    reactor.connect_tls(
-        "127.0.0.1",
-        port.get_host().port(),
-        ClientOf(move || HalfCloser {
+    let (server_record, client_record) = run_pair(
+        |rec| ReplyAtEof {
+            request: Vec::new(),
             record: rec.clone(),
-        }),
-        pki.client_options("localhost"),
+        },
+        |rec| HalfCloser {
+            record: rec.clone(),
+        },
     );
-    let (c, s) = (client_record.clone(), server_record.clone());
-    util::run_until(&reactor, move || {
-        !lost_events(&c).is_empty() && !lost_events(&s).is_empty()
-    });
     assert_eq!(
         server_record.events(),
         ["read_connection_lost", "connection_lost:ConnectionDone"]
@@ -491,28 +470,8 @@ fn a_half_close_sends_close_notify_and_keeps_reading_the_reply() {
 
 #[test]
 fn lose_connection_during_the_handshake_sends_what_was_written_then_closes_cleanly() {
-    let pki = Pki::new();
-    let reactor = util::reactor();
-    let server_record = Record::new();
-    let rec = server_record.clone();
-    let port = reactor
-        .listen_tls(
-            0,
-            move |_peer| Some(Recorder::new(&rec)),
-            pki.server_options(),
-        )
-        .unwrap();
-    let client_record = Record::new();
-    let rec = client_record.clone();
-    reactor.connect_tls(
-        "127.0.0.1",
-        port.get_host().port(),
-        ClientOf(move || write_then_close(&rec, b"written before the handshake")),
-        pki.client_options("localhost"),
-    );
-    let (c, s) = (client_record.clone(), server_record.clone());
-    util::run_until(&reactor, move || {
-        !lost_events(&c).is_empty() && !lost_events(&s).is_empty()
+    let (server_record, client_record) = run_pair(Recorder::new, |rec| {
+        write_then_close(rec, b"written before the handshake")
     });
     assert_eq!(server_record.data(), b"written before the handshake");
     assert_eq!(
@@ -532,29 +491,7 @@ fn lose_connection_during_the_handshake_sends_what_was_written_then_closes_clean
 
 #[test]
 fn lose_connection_during_the_handshake_with_nothing_written_aborts() {
-    let pki = Pki::new();
-    let reactor = util::reactor();
-    let server_record = Record::new();
-    let rec = server_record.clone();
-    let port = reactor
-        .listen_tls(
-            0,
-            move |_peer| Some(Recorder::new(&rec)),
-            pki.server_options(),
-        )
-        .unwrap();
-    let client_record = Record::new();
-    let rec = client_record.clone();
-    reactor.connect_tls(
-        "127.0.0.1",
-        port.get_host().port(),
-        ClientOf(move || write_then_close(&rec, b"")),
-        pki.client_options("localhost"),
-    );
-    let (c, s) = (client_record.clone(), server_record.clone());
-    util::run_until(&reactor, move || {
-        !lost_events(&c).is_empty() && !lost_events(&s).is_empty()
-    });
+    let (server_record, client_record) = run_pair(Recorder::new, |rec| write_then_close(rec, b""));
     assert_eq!(
         lost_events(&client_record),
         ["connection_lost:ConnectionAborted"]

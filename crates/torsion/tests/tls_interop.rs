@@ -13,7 +13,7 @@ mod util;
 use std::rc::Rc;
 use tls_interop_util::{
     der_hex, drive, echo_through_s_client, exchange, exchange_with, python3, s_client,
-    s_server_rev, s_server_rev_with, serve_echo, tls_error, write_files, Closer, Peer, Scratch,
+    s_server_rev, s_server_rev_with, serve_echo, setup, tls_error, Closer, Peer, Scratch,
     StartTlsServer, Then, PYTHON_CLOSING_CLIENT, PYTHON_ECHO_CLIENT, PYTHON_UPPER_SERVER,
 };
 use tls_util::Pki;
@@ -26,11 +26,7 @@ use util::Record;
 
 #[test]
 fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let port = serve_echo(&reactor, pki.server_options(), &record);
 
     let ca = files.ca.clone();
@@ -60,11 +56,7 @@ fn s_client_verifies_the_torsion_server_and_gets_its_lines_echoed() {
 
 #[test]
 fn s_client_checks_the_name_so_it_refuses_the_torsion_server_for_another_name() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let port = serve_echo(&reactor, pki.server_options(), &record);
 
     let ca = files.ca.clone();
@@ -87,11 +79,7 @@ fn s_client_checks_the_name_so_it_refuses_the_torsion_server_for_another_name() 
 
 #[test]
 fn s_client_forced_to_tls_1_2_is_served_over_tls_1_2() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let port = serve_echo(&reactor, pki.server_options(), &record);
 
     let ca = files.ca.clone();
@@ -118,11 +106,7 @@ fn s_client_forced_to_tls_1_2_is_served_over_tls_1_2() {
 
 #[test]
 fn s_client_offering_only_tls_1_1_is_refused_for_its_version() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let port = serve_echo(&reactor, pki.server_options(), &record);
 
     // Security level 0 lets this OpenSSL send a TLS 1.1 hello at all (Debian's default
@@ -156,11 +140,7 @@ fn s_client_offering_only_tls_1_1_is_refused_for_its_version() {
 
 #[test]
 fn s_client_offering_alpn_gets_the_protocol_the_server_offers() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let options = pki.server_options().with_alpn(["http/1.1"]);
     let port = serve_echo(&reactor, options, &record);
 
@@ -193,11 +173,7 @@ fn s_client_offering_alpn_gets_the_protocol_the_server_offers() {
 
 #[test]
 fn s_client_offering_only_protocols_the_server_does_not_speak_is_refused() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let options = pki.server_options().with_alpn(["http/1.1"]);
     let port = serve_echo(&reactor, options, &record);
 
@@ -219,11 +195,7 @@ fn s_client_offering_only_protocols_the_server_does_not_speak_is_refused() {
 
 #[test]
 fn s_client_with_a_certificate_is_served_when_client_certificates_are_required() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let options = pki
         .server_options()
         .require_client_certificates(pki.ca.cert.as_bytes())
@@ -260,11 +232,7 @@ fn s_client_with_a_certificate_is_served_when_client_certificates_are_required()
 
 #[test]
 fn s_client_without_a_certificate_is_refused_when_client_certificates_are_required() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let options = pki
         .server_options()
         .require_client_certificates(pki.ca.cert.as_bytes())
@@ -474,12 +442,9 @@ fn a_torsion_client_speaks_tls_1_2_and_alpn_with_s_server() {
 
 #[test]
 fn a_python_client_verifies_the_torsion_server_gets_its_bytes_echoed_and_unwraps() {
-    let pki = Pki::new();
+    let (pki, files, reactor, record) = setup();
     let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
     let script = dir.write("echo_client.py", PYTHON_ECHO_CLIENT);
-    let reactor = util::reactor();
-    let record = Record::new();
     let port = serve_echo(&reactor, pki.server_options(), &record);
 
     let (ca, size) = (files.ca.clone(), 4 * 1024 * 1024);
@@ -562,11 +527,7 @@ fn a_torsion_client_and_a_python_server_exchange_and_both_close_cleanly() {
 
 #[test]
 fn s_client_over_tls_1_2_without_a_certificate_fails_its_handshake_when_one_is_required() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let options = pki
         .server_options()
         .require_client_certificates(pki.ca.cert.as_bytes())
@@ -590,11 +551,7 @@ fn s_client_over_tls_1_2_without_a_certificate_fails_its_handshake_when_one_is_r
 
 #[test]
 fn s_client_asking_for_a_name_by_sni_gets_that_names_certificate() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let other = pki.leaf(&["other.example"]);
     let options = pki
         .server_options()
@@ -638,11 +595,7 @@ fn s_client_asking_for_a_name_by_sni_gets_that_names_certificate() {
 
 #[test]
 fn s_client_starttls_smtp_upgrades_a_torsion_line_server_with_start_tls() {
-    let pki = Pki::new();
-    let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
-    let reactor = util::reactor();
-    let record = Record::new();
+    let (pki, files, reactor, record) = setup();
     let (options, rec) = (pki.server_options(), record.clone());
     let listen = ListenOptions {
         interface: "127.0.0.1".into(),
@@ -741,12 +694,9 @@ fn a_torsion_client_tells_a_python_server_closing_without_close_notify_as_trunca
 /// with [`Closer`] (aborting if `abort`); returns the client's output and the server's
 /// record.
 fn python_sees_the_server_close(abort: bool) -> (Vec<String>, Rc<Record>) {
-    let pki = Pki::new();
+    let (pki, files, reactor, record) = setup();
     let dir = Scratch::new();
-    let files = write_files(&pki, &dir);
     let script = dir.write("closing_client.py", PYTHON_CLOSING_CLIENT);
-    let reactor = util::reactor();
-    let record = Record::new();
     let rec = record.clone();
     let listen = ListenOptions {
         interface: "127.0.0.1".into(),

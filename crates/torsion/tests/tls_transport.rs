@@ -91,9 +91,7 @@ impl Protocol for BulkClient {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 
@@ -320,9 +318,7 @@ impl Protocol for RecordingEcho {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 
@@ -389,9 +385,7 @@ impl Protocol for Patient {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.push_reason(reason);
+        self.record.lost(reason);
     }
 }
 

@@ -28,6 +28,7 @@ use std::time::Duration;
 use torsion::{LoopingCall, Reactor, ReactorTime};
 
 use crate::tls_util::Pki;
+use crate::util::Record;
 
 /// How long one expected event from an outside program may take before the test fails
 /// (a guard only: nothing waits for it to pass).
@@ -121,7 +122,7 @@ pub const PYTHON_CLOSING_CLIENT: &str = include_str!("closing_client.py");
 pub const PYTHON_UPPER_SERVER: &str = include_str!("upper_server.py");
 
 /// The test CA and the client's certificate and key, written where the outside programs
-/// can read them (paths).
+/// can read them (paths), in a scratch directory that lives as long as this.
 pub struct Files {
     /// The CA that signed the server and client certificates.
     pub ca: String,
@@ -129,15 +130,26 @@ pub struct Files {
     pub client_cert: String,
     /// Its key.
     pub client_key: String,
+    _dir: Scratch,
 }
 
-/// Writes the CA and the client certificate and key into `dir`.
-pub fn write_files(pki: &Pki, dir: &Scratch) -> Files {
+/// Writes the CA and the client certificate and key into a new scratch directory.
+pub fn write_files(pki: &Pki) -> Files {
+    let dir = Scratch::new();
     Files {
         ca: dir.write("ca.pem", &pki.ca.cert),
         client_cert: dir.write("client.pem", &pki.client.cert),
         client_key: dir.write("client.key", &pki.client.key),
+        _dir: dir,
     }
+}
+
+/// What a test against an outside client starts from: a new PKI, its files, a reactor,
+/// and the record of torsion's side.
+pub fn setup() -> (Pki, Files, Reactor, Rc<Record>) {
+    let pki = Pki::new();
+    let files = write_files(&pki);
+    (pki, files, crate::util::reactor(), Record::new())
 }
 
 /// The DER of the first certificate in `pem`, in lower-case hex.

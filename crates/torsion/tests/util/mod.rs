@@ -266,6 +266,13 @@ impl Record {
         self.reasons.borrow_mut().push(reason.clone());
     }
 
+    /// Records `connection_lost:KIND` and keeps the reason: what every recording
+    /// protocol's `connection_lost` does.
+    pub fn lost(&self, reason: &Failure) {
+        self.push(format!("connection_lost:{}", reason.type_name()));
+        self.push_reason(reason);
+    }
+
     /// The events so far.
     pub fn events(&self) -> Vec<String> {
         self.events.borrow().clone()
@@ -367,9 +374,7 @@ impl Protocol for Recorder {
     }
 
     fn connection_lost(&mut self, _cx: &mut Cx<Self>, reason: &Failure) {
-        self.record
-            .push(format!("connection_lost:{}", reason.type_name()));
-        self.record.reasons.borrow_mut().push(reason.clone());
+        self.record.lost(reason);
         if let Some(r) = &self.stop_on_lost {
             r.stop();
         }
